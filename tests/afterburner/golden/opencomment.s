@@ -1,0 +1,3 @@
+	pushf
+/* unterminated comment
+	cli
