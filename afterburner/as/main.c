@@ -158,14 +158,17 @@ static void exec_real_as(char **argv)
     exit(2);
 }
 
-static void save_input(const struct ab_buf *in)
+/* Saves a copy of the input as DIR/<pid>-<n>-<32|64>.s (the suffix is the
+ * mode gas was given, so a benchmark can re-assemble it). */
+static void save_input(const struct ab_buf *in, enum ab_mode mode)
 {
     const char *dir = getenv("AFTERBURN_SAVE_DIR");
     if (!dir || !*dir)
         return;
     char path[PATH_MAX];
     for (int k = 0; k < 1000; k++) {
-        snprintf(path, sizeof path, "%s/%ld-%d.s", dir, (long)getpid(), k);
+        snprintf(path, sizeof path, "%s/%ld-%d-%s.s", dir, (long)getpid(), k,
+                 mode == AB_MODE_32 ? "32" : "64");
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
         if (fd < 0) {
             if (errno == EEXIST)
@@ -310,7 +313,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    save_input(&text);
+    save_input(&text, mode);
 
     struct ab_rewrite_opts opts = {
         .source_name = strcmp(inputs.v[0], "-") == 0 ? "{standard input}" : inputs.v[0],

@@ -117,6 +117,15 @@ struct rewriter {
 
     /* a mode marker is due before the next instruction */
     int marker_pending;
+
+    /* gas expands a .nops whose size is an expression at the end of the
+     * file, in the code mode in force *there*: in a file that switches
+     * modes, multi-byte NOPs could come out in the wrong mode's encoding
+     * (a 64-bit nopl is not a no-op in 16-bit code, a 16-bit lea no-op
+     * clobbers a register in 64-bit code).  Such files get 0x90 padding,
+     * which is a no-op in every mode. */
+    const char *pad_directive;
+    const char *pad_fill;
 };
 
 static void insert(struct rewriter *rw, size_t at, const char *text)
@@ -316,8 +325,8 @@ static void site_head(struct rewriter *rw, unsigned kind, char *out, size_t cap)
     const struct ab_kind_info *k = ab_kind_lookup(kind);
     unsigned min = ab_class_min_site(k->cls);
     if (k->place == AB_PAD_BEFORE)
-        snprintf(out, cap, "%u1: .nops -((%u-(%u2f-%u4f))>0)*(%u-(%u2f-%u4f)) ; %u4: ",
-                 L, min, L, L, min, L, L, L);
+        snprintf(out, cap, "%u1: %s -((%u-(%u2f-%u4f))>0)*(%u-(%u2f-%u4f))%s ; %u4: ",
+                 L, rw->pad_directive, min, L, L, min, L, L, rw->pad_fill, L);
     else
         snprintf(out, cap, "%u1: ", L);
 }
@@ -335,10 +344,10 @@ static void site_tail(struct rewriter *rw, unsigned kind, unsigned flags, char *
                  L, note_push, L, L, L, L, L, L, L, kind, (unsigned)rw->mode, flags);
     else
         snprintf(out, cap,
-                 " ; %u2: .nops -((%u-(%u2b-%u1b))>0)*(%u-(%u2b-%u1b)) ; %u3: %s ; .long %u1b-. ;"
+                 " ; %u2: %s -((%u-(%u2b-%u1b))>0)*(%u-(%u2b-%u1b))%s ; %u3: %s ; .long %u1b-. ;"
                  " .byte %u3b-%u1b, 0, %u2b-%u1b, %u, %u, %u ; .short 0 ; .popsection",
-                 L, min, L, L, min, L, L, L, note_push, L, L, L, L, L, kind,
-                 (unsigned)rw->mode, flags);
+                 L, rw->pad_directive, min, L, L, min, L, L, rw->pad_fill, L, note_push, L, L, L,
+                 L, L, kind, (unsigned)rw->mode, flags);
 }
 
 static void count_site(struct rewriter *rw, unsigned kind, unsigned flags, int in_macro_arg)
@@ -678,6 +687,18 @@ static unsigned choose_label_base(const char *in, size_t n)
     return 99990;  /* inputs containing all of the above are not credible */
 }
 
+/* True if the text contains ".code16", ".code32" or ".code64" anywhere
+ * (comments included: erring towards the padding that is always right). */
+static int mentions_code_directive(const char *in, size_t n)
+{
+    for (size_t i = 0; i + 7 <= n; i++)
+        if (in[i] == '.' && strncasecmp(in + i + 1, "code", 4) == 0 &&
+            ((in[i + 5] == '1' && in[i + 6] == '6') || (in[i + 5] == '3' && in[i + 6] == '2') ||
+             (in[i + 5] == '6' && in[i + 6] == '4')))
+            return 1;
+    return 0;
+}
+
 static void put_quoted(struct ab_buf *b, const char *s)
 {
     ab_buf_put(b, "\"", 1);
@@ -703,6 +724,13 @@ int ab_rewrite(const char *in, size_t n, const struct ab_rewrite_opts *opts, str
     rw.stats = stats;
     rw.mode = opts->initial_mode;
     rw.label_base = choose_label_base(in, n);
+    if (mentions_code_directive(in, n)) {
+        rw.pad_directive = ".fill";   /* not .skip: it warns on a zero count */
+        rw.pad_fill = ", 1, 0x90";
+    } else {
+        rw.pad_directive = ".nops";
+        rw.pad_fill = "";
+    }
 
     int open_comment = scan(&rw);
 

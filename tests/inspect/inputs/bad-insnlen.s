@@ -1,0 +1,12 @@
+# A 1-byte cli recorded with insn_len 2.
+	.include "afterburn.inc"
+	ab_begin
+	.text
+	.globl _start
+_start:
+1:	cli
+	.nops 7
+	ab_rec 1b, 8, 0, 2, K_CLI, M64
+	ret
+	ab_end
+	ab_no_exec_stack

@@ -1,0 +1,10 @@
+# A "cli" site whose instruction is a plain mov.
+	.include "afterburn.inc"
+	ab_begin
+	.text
+	.globl _start
+_start:
+	ab_after K_CLI, MEMOP, M64, mov %eax, %ebx
+	ret
+	ab_end
+	ab_no_exec_stack

@@ -1,0 +1,10 @@
+# sti padded after, although its interrupt shadow requires padding before.
+	.include "afterburn.inc"
+	ab_begin
+	.text
+	.globl _start
+_start:
+	ab_after K_STI, MEMOP, M64, sti
+	ret
+	ab_end
+	ab_no_exec_stack

@@ -1,0 +1,10 @@
+# A note whose descsz claims 100 bytes more than the section holds.
+	.include "afterburn.inc"
+	ab_begin
+	.text
+	.globl _start
+_start:
+	ab_after K_CLI, MEMOP, M64, cli
+	ret
+	ab_end extra=100
+	ab_no_exec_stack
