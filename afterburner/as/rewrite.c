@@ -93,6 +93,30 @@ struct insertion {
     char *text;
 };
 
+/* A .macro definition: its parameters, and the values its invocations
+ * passed for them (so that a body statement whose mnemonic is a parameter,
+ * like `1: \op` in Linux's msr-reg.S, can get a site per expansion). */
+struct macro_def {
+    char *name;
+    int purged;
+    char **params;
+    size_t nparams;
+    char **values;          /* distinct argument values ... */
+    size_t *value_param;    /* ... and the parameter each was passed for */
+    size_t nvalues, capvalues;
+};
+
+/* A body statement whose mnemonic is a macro parameter; decided once all
+ * invocations in the file have been seen. */
+struct deferred_site {
+    size_t macro, param;
+    size_t head_at, tail_at;
+    enum ab_mode mode;
+    int intel;
+    char *param_text;       /* the body's spelling of the mnemonic, e.g. "\op" */
+    char *ops;              /* the body statement's operands */
+};
+
 struct rewriter {
     const char *in;
     size_t n;
@@ -107,8 +131,12 @@ struct rewriter {
     int intel;
     int mode_markers_on;    /* file switches code mode: mark section changes */
     unsigned label_base;    /* numeric labels label_base*10 + 1..5 */
-    char **macros;          /* names of .macro definitions seen so far */
+    struct macro_def *macros;   /* .macro definitions seen so far */
     size_t nmacros, capmacros;
+    size_t open_macro[32];      /* definitions whose body is being read */
+    int macro_depth;
+    struct deferred_site *deferred;
+    size_t ndeferred, capdeferred;
 
     /* a run of statements that are only prefixes ("rep;", "lock"), which
      * belongs to the site if a sensitive instruction follows */
@@ -149,38 +177,186 @@ static int cmp_insertion(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* ---- macro names ------------------------------------------------------------ */
+/* ---- macros ------------------------------------------------------------------ */
+
+static char *dup_range(const char *s, size_t n)
+{
+    char *c = xrealloc(NULL, n + 1);
+    memcpy(c, s, n);
+    c[n] = 0;
+    return c;
+}
+
+/* Index of the live definition called `name`, or -1.  gas macro names are
+ * case-insensitive. */
+static long find_macro(struct rewriter *rw, const char *name, size_t len)
+{
+    for (size_t i = rw->nmacros; i-- > 0;)
+        if (!rw->macros[i].purged && strlen(rw->macros[i].name) == len &&
+            strncasecmp(rw->macros[i].name, name, len) == 0)
+            return (long)i;
+    return -1;
+}
 
 static int macro_known(struct rewriter *rw, const char *name, size_t len)
 {
-    for (size_t i = 0; i < rw->nmacros; i++)
-        if (strlen(rw->macros[i]) == len && strncasecmp(rw->macros[i], name, len) == 0)
-            return 1;
-    return 0;
+    return find_macro(rw, name, len) >= 0;
 }
 
-static void macro_add(struct rewriter *rw, const char *name, size_t len)
+static int is_ident_char(int c)
 {
-    if (len == 0 || macro_known(rw, name, len))
+    return isalnum(c) || c == '_' || c == '.' || c == '$';
+}
+
+/* Parses ".macro NAME params" (params separated by commas or blanks, each
+ * `p`, `p=default`, `p:req` or `p:vararg`) and opens its body. */
+static void macro_define(struct rewriter *rw, const char *s, size_t i, size_t e)
+{
+    size_t j = i;
+    while (j < e && !isspace((unsigned char)s[j]) && s[j] != ',')
+        j++;
+    if (j == i)
         return;
     if (rw->nmacros == rw->capmacros) {
         rw->capmacros = rw->capmacros ? rw->capmacros * 2 : 16;
         rw->macros = xrealloc(rw->macros, rw->capmacros * sizeof *rw->macros);
     }
-    char *copy = xrealloc(NULL, len + 1);
-    memcpy(copy, name, len);
-    copy[len] = 0;
-    rw->macros[rw->nmacros++] = copy;
+    struct macro_def *m = &rw->macros[rw->nmacros];
+    memset(m, 0, sizeof *m);
+    m->name = dup_range(s + i, j - i);
+    int after_equals = 0;
+    while (j < e) {
+        while (j < e && (isspace((unsigned char)s[j]) || s[j] == ','))
+            j++;
+        size_t k = j;
+        while (k < e && is_ident_char((unsigned char)s[k]))
+            k++;
+        if (k == j) {
+            after_equals = s[j] == '=';
+            /* skip a default value or a qualifier up to the next separator */
+            while (k < e && !isspace((unsigned char)s[k]) && s[k] != ',')
+                k++;
+            j = k > j ? k : j + 1;
+            continue;
+        }
+        if (!after_equals) {
+            m->params = xrealloc(m->params, (m->nparams + 1) * sizeof *m->params);
+            m->params[m->nparams++] = dup_range(s + j, k - j);
+        }
+        after_equals = 0;
+        j = k;
+        while (j < e && !isspace((unsigned char)s[j]) && s[j] != ',')
+            j++;   /* "=default" or ":req" attached to the name */
+    }
+    if (rw->macro_depth < (int)(sizeof rw->open_macro / sizeof rw->open_macro[0]))
+        rw->open_macro[rw->macro_depth] = rw->nmacros;
+    rw->macro_depth++;
+    rw->nmacros++;
 }
 
-static void macro_remove(struct rewriter *rw, const char *name, size_t len)
+static void macro_purge(struct rewriter *rw, const char *name, size_t len)
 {
-    for (size_t i = 0; i < rw->nmacros; i++)
-        if (strlen(rw->macros[i]) == len && strncasecmp(rw->macros[i], name, len) == 0) {
-            free(rw->macros[i]);
-            rw->macros[i] = rw->macros[--rw->nmacros];
+    long m = find_macro(rw, name, len);
+    if (m >= 0)
+        rw->macros[m].purged = 1;
+}
+
+static void macro_add_value(struct macro_def *m, size_t param, const char *v, size_t len)
+{
+    if (len == 0 || len > 32)
+        return;
+    for (size_t i = 0; i < len; i++)
+        if (!is_ident_char((unsigned char)v[i]))
+            return;   /* only plain words can be mnemonics */
+    for (size_t i = 0; i < m->nvalues; i++)
+        if (m->value_param[i] == param && strlen(m->values[i]) == len &&
+            strncmp(m->values[i], v, len) == 0)
             return;
+    if (m->nvalues == m->capvalues) {
+        m->capvalues = m->capvalues ? m->capvalues * 2 : 8;
+        m->values = xrealloc(m->values, m->capvalues * sizeof *m->values);
+        m->value_param = xrealloc(m->value_param, m->capvalues * sizeof *m->value_param);
+    }
+    m->values[m->nvalues] = dup_range(v, len);
+    m->value_param[m->nvalues++] = param;
+}
+
+/* Records the arguments of an invocation (positional or `param=value`,
+ * separated by commas, or by blanks when there are no commas). */
+static void macro_record_invocation(struct rewriter *rw, long mi, const char *s, size_t e)
+{
+    struct macro_def *m = &rw->macros[mi];
+    int commas = 0;
+    for (size_t i = 0; i < e; i++)
+        commas |= s[i] == ',';
+    size_t pos = 0, i = 0;
+    while (i < e && pos < 64) {
+        while (i < e && (isspace((unsigned char)s[i]) || (commas && s[i] == ',')))
+            i++;
+        if (i >= e)
+            break;
+        size_t j = i;
+        int depth = 0;
+        while (j < e) {
+            if (s[j] == '"') {
+                for (j++; j < e && s[j] != '"'; j++)
+                    if (s[j] == '\\')
+                        j++;
+            } else if (s[j] == '(') {
+                depth++;
+            } else if (s[j] == ')' && depth > 0) {
+                depth--;
+            } else if (depth == 0 && (commas ? s[j] == ',' : isspace((unsigned char)s[j]))) {
+                break;
+            }
+            j++;
         }
+        size_t ve = j;
+        while (ve > i && isspace((unsigned char)s[ve - 1]))
+            ve--;
+        /* keyword form */
+        size_t k = i;
+        while (k < ve && is_ident_char((unsigned char)s[k]))
+            k++;
+        long param = -1;
+        size_t vs = i;
+        if (k < ve && s[k] == '=') {
+            for (size_t p = 0; p < m->nparams; p++)
+                if (strlen(m->params[p]) == k - i && strncmp(m->params[p], s + i, k - i) == 0)
+                    param = (long)p;
+            vs = k + 1;
+        } else if (pos < m->nparams) {
+            param = (long)pos;
+        }
+        if (param >= 0) {
+            if (vs < ve && s[vs] == '"' && ve - vs >= 2 && s[ve - 1] == '"')
+                vs++, ve--;
+            macro_add_value(m, (size_t)param, s + vs, ve - vs);
+        }
+        pos++;
+        i = j;
+    }
+}
+
+/* If `word` (a body statement's mnemonic) is a parameter of the innermost
+ * macro being defined, returns its index. */
+static long macro_param_of_word(struct rewriter *rw, const char *word, size_t len, long *macro)
+{
+    if (rw->macro_depth <= 0 || len < 2 || word[0] != '\\')
+        return -1;
+    int d = rw->macro_depth - 1;
+    if (d >= (int)(sizeof rw->open_macro / sizeof rw->open_macro[0]))
+        return -1;
+    struct macro_def *m = &rw->macros[rw->open_macro[d]];
+    size_t n = len - 1;
+    if (n >= 3 && strncmp(word + len - 3, "\\()", 3) == 0)
+        n -= 3;
+    for (size_t p = 0; p < m->nparams; p++)
+        if (strlen(m->params[p]) == n && strncmp(m->params[p], word + 1, n) == 0) {
+            *macro = (long)rw->open_macro[d];
+            return (long)p;
+        }
+    return -1;
 }
 
 /* ---- lexical helpers ---------------------------------------------------------- */
@@ -378,6 +554,67 @@ static void emit_site(struct rewriter *rw, unsigned kind, unsigned flags, size_t
 /* A mode marker goes right before the first instruction after a mode or
  * section change, so it lands only in sections that hold code (never in,
  * say, a .discard.* section that the kernel's linker script drops). */
+/* Emits the deferred sites: for a body statement `\op` and invocation
+ * values {rdmsr, wrmsr, nop}, a site per sensitive value, each inside
+ * `.ifc \op,VALUE ; ... ; .endif`, so every expansion records exactly the
+ * instruction it assembles. */
+static void emit_deferred_sites(struct rewriter *rw)
+{
+    unsigned L = rw->label_base;
+    for (size_t d = 0; d < rw->ndeferred; d++) {
+        struct deferred_site *ds = &rw->deferred[d];
+        struct macro_def *m = &rw->macros[ds->macro];
+        struct ab_buf head, tail;
+        ab_buf_init(&head);
+        ab_buf_init(&tail);
+        enum ab_mode saved = rw->mode;
+        rw->mode = ds->mode;
+        int any = 0, any_before = 0;
+        char text[640];
+        for (size_t v = 0; v < m->nvalues; v++) {
+            if (m->value_param[v] != ds->param)
+                continue;
+            unsigned kind = ab_classify(m->values[v], ds->ops, ds->intel);
+            const struct ab_kind_info *k = kind ? ab_kind_lookup(kind) : NULL;
+            if (!k || k->cls == AB_CLASS_NONE)
+                continue;
+            unsigned min = ab_class_min_site(k->cls);
+            if (k->place == AB_PAD_BEFORE) {
+                snprintf(text, sizeof text,
+                         ".ifc %s,%s ; %s -((%u-(%u2f-%u4f))>0)*(%u-(%u2f-%u4f))%s ; .endif ; ",
+                         ds->param_text, m->values[v], rw->pad_directive, min, L, L, min, L, L,
+                         rw->pad_fill);
+                ab_buf_puts(&head, text);
+                any_before = 1;
+            }
+            site_tail(rw, kind, 0, text, sizeof text);
+            ab_buf_printf(&tail, " ; .ifc %s,%s%s ; .endif", ds->param_text, m->values[v], text);
+            rw->stats->sites_conditional++;
+            count_site(rw, kind, 0, 0);
+            any = 1;
+        }
+        rw->mode = saved;
+        if (any) {
+            char lab[64];
+            snprintf(lab, sizeof lab, "%u1: ", L);
+            struct ab_buf h;
+            ab_buf_init(&h);
+            ab_buf_puts(&h, lab);
+            if (head.data)
+                ab_buf_puts(&h, head.data);
+            if (any_before) {
+                snprintf(lab, sizeof lab, "%u4: ", L);
+                ab_buf_puts(&h, lab);
+            }
+            insert(rw, ds->head_at, h.data);
+            insert(rw, ds->tail_at, tail.data);
+            ab_buf_free(&h);
+        }
+        ab_buf_free(&head);
+        ab_buf_free(&tail);
+    }
+}
+
 static void emit_mode_marker(struct rewriter *rw, size_t at)
 {
     unsigned L = rw->label_base;
@@ -443,6 +680,22 @@ static enum stmt_type process_piece(struct rewriter *rw, const char *s, size_t n
             rw->prefix_run_at = base + a->body;
         }
         return a->type;
+    }
+    long macro;
+    long param = (a->type == ST_INSN && !in_macro_arg)
+                     ? macro_param_of_word(rw, s + a->word, a->wordlen, &macro) : -1;
+    if (param >= 0) {
+        if (rw->ndeferred == rw->capdeferred) {
+            rw->capdeferred = rw->capdeferred ? rw->capdeferred * 2 : 8;
+            rw->deferred = xrealloc(rw->deferred, rw->capdeferred * sizeof *rw->deferred);
+        }
+        rw->deferred[rw->ndeferred++] = (struct deferred_site){
+            .macro = (size_t)macro, .param = (size_t)param,
+            .head_at = rw->have_prefix_run ? rw->prefix_run_at : base + a->body,
+            .tail_at = base + a->text_end, .mode = rw->mode, .intel = rw->intel,
+            .param_text = dup_range(s + a->word, a->wordlen),
+            .ops = dup_range(s + a->ops, a->text_end > a->ops ? a->text_end - a->ops : 0),
+        };
     }
     if (kind) {
         size_t head_at = rw->have_prefix_run ? rw->prefix_run_at : base + a->body;
@@ -535,11 +788,16 @@ static void process_directive(struct rewriter *rw, const struct stmt *st, const 
         return;
     }
     if (word_is(s, a, ".macro")) {
-        macro_add(rw, s + a->ops, name_len(s, a->ops, a->text_end));
+        macro_define(rw, s, a->ops, a->text_end);
+        return;
+    }
+    if (word_is(s, a, ".endm")) {
+        if (rw->macro_depth > 0)
+            rw->macro_depth--;
         return;
     }
     if (word_is(s, a, ".purgem")) {
-        macro_remove(rw, s + a->ops, name_len(s, a->ops, a->text_end));
+        macro_purge(rw, s + a->ops, name_len(s, a->ops, a->text_end));
         return;
     }
     if (word_is(s, a, ".intel_syntax")) {
@@ -557,8 +815,12 @@ static void process_statement(struct rewriter *rw, const struct stmt *st)
     enum stmt_type t = process_piece(rw, st->clean, n, st->start, 0, &a);
     if (t == ST_DIRECTIVE)
         process_directive(rw, st, &a);
-    else if (t == ST_MACRO_CALL)
+    else if (t == ST_MACRO_CALL) {
         process_macro_args(rw, st->clean, a.text_end, st->start);
+        long mi = find_macro(rw, st->clean + a.word, a.wordlen);
+        if (mi >= 0 && a.ops < a.text_end)
+            macro_record_invocation(rw, mi, st->clean + a.ops, a.text_end - a.ops);
+    }
 }
 
 /* ---- the scanner ---------------------------------------------------------------- */
@@ -733,6 +995,7 @@ int ab_rewrite(const char *in, size_t n, const struct ab_rewrite_opts *opts, str
     }
 
     int open_comment = scan(&rw);
+    emit_deferred_sites(&rw);
 
     if (rw.nins == 0) {
         ab_buf_put(out, in, n);
@@ -779,8 +1042,22 @@ int ab_rewrite(const char *in, size_t n, const struct ab_rewrite_opts *opts, str
     for (size_t k = 0; k < rw.nins; k++)
         free(rw.ins[k].text);
     free(rw.ins);
-    for (size_t k = 0; k < rw.nmacros; k++)
-        free(rw.macros[k]);
+    for (size_t k = 0; k < rw.nmacros; k++) {
+        struct macro_def *m = &rw.macros[k];
+        free(m->name);
+        for (size_t p = 0; p < m->nparams; p++)
+            free(m->params[p]);
+        free(m->params);
+        for (size_t v = 0; v < m->nvalues; v++)
+            free(m->values[v]);
+        free(m->values);
+        free(m->value_param);
+    }
     free(rw.macros);
+    for (size_t k = 0; k < rw.ndeferred; k++) {
+        free(rw.deferred[k].param_text);
+        free(rw.deferred[k].ops);
+    }
+    free(rw.deferred);
     return 0;
 }

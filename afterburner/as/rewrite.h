@@ -47,6 +47,7 @@ struct ab_rewrite_stats {
     unsigned sites_by_kind[256];
     unsigned sites_in_macro_args;      /* inside quoted macro arguments */
     unsigned sites_as_bytes;           /* .byte-encoded instructions */
+    unsigned sites_conditional;        /* mnemonic is a macro parameter: one .ifc per value */
     unsigned sites_non64;              /* in .code16/.code32 or --32 code */
     unsigned mode_markers;
     unsigned unknown_kinds_skipped;    /* NONE-class instructions seen (int3, rdtsc...) */

@@ -45,3 +45,19 @@ skip:	.long	\val
 	.purgem cli
 	cli		# the instruction again
 	ret
+# The mnemonic itself as a macro parameter (Linux's msr-reg.S): one site per
+# expansion, chosen by .ifc on the argument.
+	.macro	op_safe_regs op
+\op\()_safe_regs:
+1:	\op
+2:	ret
+	.endm
+	op_safe_regs rdmsr
+	op_safe_regs wrmsr
+	op_safe_regs nop
+	.macro	twice insn:req, other=nop
+	\insn
+	\other
+	.endm
+	twice sti
+	twice insn=hlt, other=cli
