@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "x86.h"
+
 struct insn {
     uint64_t off;
     ZydisDecodedInstruction d;
@@ -66,25 +68,11 @@ static void close_object(struct object *o)
         close(o->fd);
 }
 
-/* No-op forms gas emits for alignment and .nops: nop/nopw/nopl, the
- * operand-size-prefixed `xchg %ax,%ax` (66 90), and in 32/16-bit code
- * `lea 0(%esi),%esi`-style no-ops; plus int3 fill. */
+/* Padding: the no-op forms the inspector accepts in a site (shared with
+ * afterburn-inspect), plus int3, which the kernel uses as alignment fill. */
 static int is_padding(const ZydisDecodedInstruction *d, const ZydisDecodedOperand *ops)
 {
-    if (d->mnemonic == ZYDIS_MNEMONIC_NOP || d->mnemonic == ZYDIS_MNEMONIC_INT3)
-        return 1;
-    if (d->mnemonic == ZYDIS_MNEMONIC_XCHG && d->operand_count_visible == 2 &&
-        ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-        ops[0].reg.value == ops[1].reg.value)
-        return 1;
-    if (d->mnemonic == ZYDIS_MNEMONIC_LEA && d->operand_count_visible == 2 &&
-        ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
-        ops[1].mem.base == ops[0].reg.value && ops[1].mem.disp.value == 0 &&
-        (ops[1].mem.index == ZYDIS_REGISTER_NONE || ops[1].mem.scale <= 1) &&
-        (ops[0].reg.value == ZYDIS_REGISTER_ESI || ops[0].reg.value == ZYDIS_REGISTER_EDI ||
-         ops[0].reg.value == ZYDIS_REGISTER_SI || ops[0].reg.value == ZYDIS_REGISTER_DI))
-        return 1;
-    return 0;
+    return d->mnemonic == ZYDIS_MNEMONIC_INT3 || ab_x86_is_nop(d, ops);
 }
 
 static void decode_section(const struct object *o, Elf_Data *data, struct stream *s)
