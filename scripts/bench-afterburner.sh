@@ -89,7 +89,21 @@ as_ab=$(time_as "$asdir/as")
 as_plain2=$(time_as as)
 
 # 3. Sizes and counts.
-exec_bytes() { readelf -SW "$1" | awk '$0 ~ /\] / { sub(/.*\] /, ""); if ($7 ~ /X/) s += strtonum("0x" $5) } END { print s }'; }
+exec_bytes() { # total size of the executable sections of an ELF file
+  local total=0 name type addr off size es flg rest
+  while read -r name type addr off size es flg rest; do
+    [[ $flg == *X* ]] && total=$((total + 16#$size))
+  done < <(readelf -SW "$1" | sed -n 's/^ *\[ *[0-9]*\] //p')
+  echo "$total"
+}
+func_bytes() { # sum of the sizes of the code symbols: the code itself, without alignment fill
+  local total=0 addr size type name
+  while read -r addr size type name; do total=$((total + 16#$size)); done \
+    < <(nm -S "$1" | awk '$3 ~ /^[tTwW]$/ && NF == 4')
+  echo "$total"
+}
+nat_func=$(func_bytes "$work/native/vmlinux")
+ab_func=$(func_bytes "$work/afterburnt/vmlinux")
 nat_text=$(exec_bytes "$work/native/vmlinux")
 ab_text=$(exec_bytes "$work/afterburnt/vmlinux")
 nat_file=$(stat -c %s "$work/native/vmlinux")
@@ -107,7 +121,8 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", (b - a) * 100 / a }';
   echo "| measure | native | afterburnt | change |"
   echo "|---|---|---|---|"
   echo "| Linux 6.1 vmlinux clean build, s (mean of $rounds; each: native ${native_times[*]} / afterburnt ${ab_times[*]}) | $nat_mean | $ab_mean | $(pct "$nat_mean" "$ab_mean") |"
-  echo "| executable section bytes | $nat_text | $ab_text | $(pct "$nat_text" "$ab_text") |"
+  echo "| code bytes (sum of function symbol sizes) | $nat_func | $ab_func | $(pct "$nat_func" "$ab_func") |"
+  echo "| executable section bytes (incl. alignment fill) | $nat_text | $ab_text | $(pct "$nat_text" "$ab_text") |"
   echo "| vmlinux file bytes | $nat_file | $ab_file | $(pct "$nat_file" "$ab_file") |"
   echo "| assembler stage over the corpus, s (as / afterburn-as / as again) | $as_plain | $as_ab | $(pct "$as_plain" "$as_ab") (as again: $as_plain2) |"
   echo
