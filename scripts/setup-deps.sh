@@ -7,6 +7,7 @@ PACKAGES=(
   clang                 # libFuzzer (-fsanitize=fuzzer)
   qemu-system-x86 busybox-static linux-source-6.1
   flex bison bc cpio kmod libssl-dev xz-utils python3
+  xen-hypervisor-4.17-amd64 libxen-dev   # Xen booted by QEMU; public headers for vam-xen
 )
 
 usage() {
