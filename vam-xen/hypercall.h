@@ -27,6 +27,24 @@ static inline long xen_hypercall3(unsigned nr, unsigned long a1, unsigned long a
     return ret;
 }
 
+/* Four arguments: the fourth travels in r10 (mmu_update/mmuext_op take
+ * the foreign domain there). */
+static inline long xen_hypercall4(unsigned nr, unsigned long a1, unsigned long a2,
+                                  unsigned long a3, unsigned long a4)
+{
+    register unsigned long rdi asm("rdi") = a1;
+    register unsigned long rsi asm("rsi") = a2;
+    register unsigned long rdx asm("rdx") = a3;
+    register unsigned long r10 asm("r10") = a4;
+    register unsigned long r8 asm("r8");
+    long ret;
+    asm volatile("call *%[stub]"
+                 : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10), "=r"(r8)
+                 : [stub] "r"(vamxen_hypercall_page + nr * 32)
+                 : "memory", "rcx", "r11");
+    return ret;
+}
+
 static inline long xen_hypercall2(unsigned nr, unsigned long a1, unsigned long a2)
 {
     return xen_hypercall3(nr, a1, a2, 0);

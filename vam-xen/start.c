@@ -7,6 +7,7 @@
 #include "hypercall.h"
 #include "xen-console.h"
 #include "xen-events.h"
+#include "xen-memory.h"
 #include "xen-time.h"
 
 void vamxen_start(start_info_t *si) __attribute__((noreturn));
@@ -44,6 +45,28 @@ static uint64_t sleep_on_timer(uint64_t delay_ns)
     return be_now_ns() - t0;
 }
 
+/* The window must show the same frames as the initial mapping, and guest
+ * RAM must be writable at both ends. */
+static void check_memory_window(start_info_t *si)
+{
+    const struct be_memory *m = be_memory();
+    unsigned long si_pfn = ((unsigned long)si - 0xfffffc0000000000UL) >> 12;
+    const start_info_t *alias = (const start_info_t *)(VAMXEN_WINDOW_BASE + si_pfn * 4096);
+    if (alias->nr_pages != si->nr_pages || alias->pt_base != si->pt_base)
+        vamxen_panic("window does not alias start_info", (long)si_pfn);
+    volatile uint64_t *first = (volatile uint64_t *)m->window;
+    volatile uint64_t *last = (volatile uint64_t *)(m->window + m->gpa_size - 8);
+    *first = 0x1122334455667788ULL;
+    *last = ~0x1122334455667788ULL;
+    if (*first != 0x1122334455667788ULL || *last != ~0x1122334455667788ULL)
+        vamxen_panic("guest RAM through the window does not hold a value", 0);
+    xen_puts("VAM: RAM window ok: ");
+    xen_put_dec(m->gpa_size >> 20);
+    xen_puts(" MiB of guest-physical RAM at ");
+    xen_put_hex((unsigned long)m->window);
+    xen_puts("\n");
+}
+
 void vamxen_start(start_info_t *si)
 {
     xen_puts("VAM: Xen PV back end started (");
@@ -63,6 +86,9 @@ void vamxen_start(start_info_t *si)
     xen_puts("VAM: TSC ");
     xen_put_dec(be_tsc_hz() / 1000);
     xen_puts(" kHz\n");
+
+    vamxen_memory_init(si);
+    check_memory_window(si);
 
     uint64_t waited = sleep_on_timer(20 * 1000 * 1000);
     xen_puts("VAM: one-shot timer woke the blocked vCPU after ");

@@ -1,0 +1,31 @@
+#ifndef VAMXEN_MEMORY_H
+#define VAMXEN_MEMORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "xen-public.h"
+
+/* Where the VAM sees all of its domain's RAM: pfn N at WINDOW_BASE + N*4K.
+ * L4 slot 505, next to the VAM's own slot 504, in the range Linux leaves
+ * unused (0xfffffc0000000000-0xfffffdffffffffff). */
+#define VAMXEN_WINDOW_BASE 0xfffffc8000000000UL
+
+struct be_memory {
+    uint64_t gpa_size;
+    uint8_t *window;
+};
+
+/* Sets up frame accounting and the RAM window; panics on failure. */
+void vamxen_memory_init(start_info_t *si);
+const struct be_memory *be_memory(void);
+
+/* Page-table frames: allocated from a pool that the window maps read-only
+ * (Xen refuses a page-table frame with a writable mapping).  Returns the
+ * MFN and writes the window VA of the frame (read-only) to *va. */
+unsigned long vamxen_alloc_pt_frame(const void **va);
+unsigned long vamxen_pfn_to_mfn(unsigned long pfn);
+
+/* Writes a page-table frame's contents (it must not be in use yet). */
+void vamxen_fill_frame(unsigned long mfn, const uint64_t *entries, unsigned n);
+
+#endif
