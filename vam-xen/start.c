@@ -8,11 +8,15 @@
 #include "xen-console.h"
 #include "xen-events.h"
 #include "xen-memory.h"
+#include "xen-space.h"
 #include "xen-time.h"
 
 void vamxen_start(start_info_t *si) __attribute__((noreturn));
 
 static volatile unsigned timer_events;
+static char kernel_stack[16384] __attribute__((aligned(16)));
+static void run_user_program(void) __attribute__((noreturn));
+static void continue_start_of_day(void) __attribute__((noreturn));
 
 static void on_timer(unsigned port)
 {
@@ -89,7 +93,47 @@ void vamxen_start(start_info_t *si)
 
     vamxen_memory_init(si);
     check_memory_window(si);
+    run_user_program();
+}
 
+/* Guest code in PV user mode: `mov $42, %eax; syscall; jmp .` at
+ * 0x400000, its stack below 0x800000.  The syscall callback brings it back
+ * (vamxen_user_syscall), which continues the start of day. */
+static void run_user_program(void)
+{
+    static const uint8_t code[] = {0xb8, 0x2a, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xeb, 0xfe};
+    const struct be_memory *m = be_memory();
+    for (unsigned i = 0; i < sizeof code; i++)
+        m->window[0x1000 + i] = code[i];
+    be_space_t user = vamxen_space_create(false);
+    if (user < 0 || !be_map(user, 0x400000, 0x1000, BE_R | BE_X | BE_USER) ||
+        !be_map(user, 0x7ff000, 0x2000, BE_R | BE_W | BE_USER))
+        vamxen_panic("building the user address space failed", user);
+    vamxen_space_activate_user(user);
+    be_set_kernel_stack((uint64_t)(kernel_stack + sizeof kernel_stack));
+    struct vam_regs regs = {.rip = 0x400000, .cs = FLAT_USER_CS64, .rflags = 0x202,
+                            .rsp = 0x800000, .ss = FLAT_USER_SS64, .rax = 0x1234};
+    xen_puts("VAM: entering user mode\n");
+    be_enter_user(&regs);
+}
+
+void vamxen_user_syscall(struct vam_regs *regs);
+void vamxen_user_syscall(struct vam_regs *regs)
+{
+    xen_puts("VAM: syscall from user mode: rax ");
+    xen_put_hex(regs->rax);
+    xen_puts(", return rip ");
+    xen_put_hex(regs->rip);
+    xen_puts(", cs ");
+    xen_put_hex(regs->cs);
+    xen_puts("\n");
+    if (regs->rax != 42 || regs->rip != 0x400007 || (regs->cs & 3) != 3)
+        vamxen_panic("user-mode round trip returned the wrong state", (long)regs->rax);
+    continue_start_of_day();
+}
+
+static void continue_start_of_day(void)
+{
     uint64_t waited = sleep_on_timer(20 * 1000 * 1000);
     xen_puts("VAM: one-shot timer woke the blocked vCPU after ");
     xen_put_dec(waited / 1000);

@@ -18,7 +18,7 @@ struct vcpu_info *vamxen_vcpu;
 #define MAX_PORTS 64
 static vamxen_port_handler port_handlers[MAX_PORTS];
 
-extern char vamxen_event_callback[], vamxen_failsafe_callback[];
+extern char vamxen_event_callback[], vamxen_failsafe_callback[], vamxen_syscall_callback[];
 
 #define barrier() asm volatile("" ::: "memory")
 
@@ -44,7 +44,8 @@ void vamxen_events_init(start_info_t *si)
     vamxen_vcpu = &vamxen_shared->vcpu_info[0];
 
     rc = xen_hypercall3(__HYPERVISOR_set_callbacks, (unsigned long)vamxen_event_callback,
-                        (unsigned long)vamxen_failsafe_callback, 0);
+                        (unsigned long)vamxen_failsafe_callback,
+                        (unsigned long)vamxen_syscall_callback);
     if (rc)
         vamxen_panic("set_callbacks failed", rc);
 }

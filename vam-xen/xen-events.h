@@ -1,6 +1,7 @@
 #ifndef VAMXEN_EVENTS_H
 #define VAMXEN_EVENTS_H
 
+#include "vam/backend.h"
 #include "xen-public.h"
 
 extern struct shared_info *vamxen_shared;
@@ -13,9 +14,6 @@ void vamxen_events_init(start_info_t *si);
 /* Binds a VIRQ on vCPU 0 to `handler`; returns the port. */
 int vamxen_bind_virq(unsigned virq, vamxen_port_handler handler);
 
-void be_events_mask(void);
-void be_events_unmask(void);
-void be_block(void);
 
 void vamxen_panic(const char *what, long code) __attribute__((noreturn));
 

@@ -31,6 +31,25 @@ static unsigned long boot_pt_first, boot_pt_count;
 static unsigned long guest_first_pfn;
 static uint64_t l4_maddr;
 static struct be_memory memory;
+static const uint64_t *boot_l4;
+
+/* Xen's read-only machine-to-physical table (facts section 4, "M2P"). */
+#define M2P ((const unsigned long *)0xffff800000000000UL)
+
+const uint64_t *vamxen_boot_l4(void)
+{
+    return boot_l4;
+}
+
+const uint64_t *vamxen_mfn_to_va(unsigned long mfn)
+{
+    return (const uint64_t *)(VAMXEN_WINDOW_BASE + M2P[mfn] * 4096);
+}
+
+unsigned long vamxen_gpa_to_mfn(uint64_t gpa)
+{
+    return p2m[guest_first_pfn + (gpa >> 12)];
+}
 
 /* A page in the initial region whose mapping is pointed at frames being
  * filled; its L1 entry exists because the whole image is mapped. */
@@ -146,6 +165,7 @@ void vamxen_memory_init(start_info_t *si)
     boot_pt_first = (si->pt_base - VIRT_BASE) >> 12;
     boot_pt_count = si->nr_pt_frames;
     l4_maddr = (uint64_t)p2m[boot_pt_first] << 12;
+    boot_l4 = (const uint64_t *)si->pt_base;
     /* Xen maps the initial region up to v_end: 4 MiB-aligned, at most
      * 4 MiB past the boot stack (which follows the page tables). */
     unsigned long initial_end = boot_pt_first + boot_pt_count + 1;

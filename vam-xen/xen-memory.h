@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "vam/backend.h"
 #include "xen-public.h"
 
 /* Where the VAM sees all of its domain's RAM: pfn N at WINDOW_BASE + N*4K.
@@ -10,14 +11,14 @@
  * unused (0xfffffc0000000000-0xfffffdffffffffff). */
 #define VAMXEN_WINDOW_BASE 0xfffffc8000000000UL
 
-struct be_memory {
-    uint64_t gpa_size;
-    uint8_t *window;
-};
-
 /* Sets up frame accounting and the RAM window; panics on failure. */
 void vamxen_memory_init(start_info_t *si);
-const struct be_memory *be_memory(void);
+
+/* The boot L4 (read-only), a page-table frame's window VA (through the
+ * M2P), and the frame behind a guest-physical address. */
+const uint64_t *vamxen_boot_l4(void);
+const uint64_t *vamxen_mfn_to_va(unsigned long mfn);
+unsigned long vamxen_gpa_to_mfn(uint64_t gpa);
 
 /* Page-table frames: allocated from a pool that the window maps read-only
  * (Xen refuses a page-table frame with a writable mapping).  Returns the

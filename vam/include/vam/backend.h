@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct vam_regs;        /* guest register file at a boundary (vam/include/vam/vcpu.h) */
+#include "vam/regs.h"
 
 /* ---- calls from the front end into the back end ---------------------------- */
 

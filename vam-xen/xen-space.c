@@ -1,0 +1,122 @@
+/*
+ * Address spaces on Xen (backend.h: be_space_*, be_map, be_unmap, be_flush).
+ *
+ * Each space is a pinned L4 from the page-table pool; intermediate tables
+ * are allocated on demand and every entry is written with mmu_update (the
+ * frames are read-only to the VAM, Xen validates each write).  Kernel-mode
+ * spaces also carry the VAM's own L4 slots (image and RAM window), so the
+ * VAM stays reachable from the guest kernel; user-mode spaces carry nothing
+ * of the kernel's (every PV mapping is user-accessible in hardware, so
+ * isolation is by absence).
+ */
+#include "xen-space.h"
+#include "hypercall.h"
+#include "xen-events.h"
+#include "xen-memory.h"
+
+#define PTE_P 0x001UL
+#define PTE_RW 0x002UL
+#define PTE_US 0x004UL
+#define PTE_A 0x020UL
+#define PTE_D 0x040UL
+#define PTE_G 0x100UL
+#define PTE_NX (1UL << 63)
+#define PTE_ADDR 0x000ffffffffff000UL
+
+struct space {
+    bool used;
+    unsigned long l4_mfn;
+    const uint64_t *l4;     /* read-only view through the window */
+};
+static struct space spaces[BE_MAX_SPACES];
+
+static uint64_t entry_maddr(unsigned long table_mfn, unsigned index)
+{
+    return ((uint64_t)table_mfn << 12) + index * 8;
+}
+
+static void set_entry(unsigned long table_mfn, unsigned index, uint64_t val)
+{
+    struct mmu_update req = {.ptr = entry_maddr(table_mfn, index), .val = val};
+    long rc = xen_hypercall4(__HYPERVISOR_mmu_update, (unsigned long)&req, 1, 0, DOMID_SELF);
+    if (rc)
+        vamxen_panic("mmu_update of a page-table entry failed", rc);
+}
+
+static void mmuext(unsigned cmd, unsigned long arg1)
+{
+    struct mmuext_op op = {.cmd = cmd, .arg1.mfn = arg1};
+    long rc = xen_hypercall4(__HYPERVISOR_mmuext_op, (unsigned long)&op, 1, 0, DOMID_SELF);
+    if (rc)
+        vamxen_panic("mmuext_op failed", rc);
+}
+
+be_space_t vamxen_space_create(bool kernel)
+{
+    for (int s = 0; s < BE_MAX_SPACES; s++) {
+        if (spaces[s].used)
+            continue;
+        const void *va;
+        unsigned long mfn = vamxen_alloc_pt_frame(&va);
+        uint64_t l4[512] = {0};
+        if (kernel) {
+            /* share the VAM's slots with the boot L4 */
+            const uint64_t *boot = vamxen_boot_l4();
+            for (unsigned i = VAMXEN_FIRST_SLOT; i <= VAMXEN_LAST_SLOT; i++)
+                l4[i] = boot[i];
+        }
+        vamxen_fill_frame(mfn, l4, 512);
+        mmuext(MMUEXT_PIN_L4_TABLE, mfn);
+        spaces[s] = (struct space){.used = true, .l4_mfn = mfn, .l4 = va};
+        return s;
+    }
+    return -1;
+}
+
+be_space_t be_space_create(void)
+{
+    return vamxen_space_create(true);
+}
+
+/* Returns the table below `table` for `index`, creating it if absent. */
+static const uint64_t *next_level(unsigned long table_mfn, const uint64_t *table, unsigned index,
+                                  unsigned long *next_mfn)
+{
+    uint64_t e = table[index];
+    if (!(e & PTE_P)) {
+        const void *va;
+        unsigned long mfn = vamxen_alloc_pt_frame(&va);
+        vamxen_fill_frame(mfn, 0, 0);
+        set_entry(table_mfn, index, (uint64_t)mfn << 12 | PTE_P | PTE_RW | PTE_US | PTE_A);
+        *next_mfn = mfn;
+        return va;
+    }
+    *next_mfn = (e & PTE_ADDR) >> 12;
+    return vamxen_mfn_to_va(*next_mfn);
+}
+
+bool be_map(be_space_t s, uint64_t va, uint64_t gpa, unsigned perm)
+{
+    if (s < 0 || s >= BE_MAX_SPACES || !spaces[s].used || gpa >= be_memory()->gpa_size)
+        return false;
+    unsigned long mfn = spaces[s].l4_mfn;
+    const uint64_t *t = spaces[s].l4;
+    for (int level = 3; level >= 1; level--)
+        t = next_level(mfn, t, (va >> (12 + 9 * level)) & 511, &mfn);
+    uint64_t pte = (uint64_t)vamxen_gpa_to_mfn(gpa) << 12 | PTE_P | PTE_A | PTE_D;
+    if (perm & BE_W)
+        pte |= PTE_RW;
+    if (perm & BE_USER)
+        pte |= PTE_US;
+    if (perm & BE_GLOBAL)
+        pte |= PTE_G;
+    if (!(perm & BE_X))
+        pte |= PTE_NX;
+    set_entry(mfn, (va >> 12) & 511, pte);
+    return true;
+}
+
+void vamxen_space_activate_user(be_space_t user)
+{
+    mmuext(MMUEXT_NEW_USER_BASEPTR, spaces[user].l4_mfn);
+}
