@@ -51,8 +51,9 @@ static void mmuext(unsigned cmd, unsigned long arg1)
         vamxen_panic("mmuext_op failed", rc);
 }
 
-be_space_t vamxen_space_create(bool kernel)
+be_space_t be_space_create(enum be_space_kind kind)
 {
+    bool kernel = kind == BE_SPACE_KERNEL;
     for (int s = 0; s < BE_MAX_SPACES; s++) {
         if (spaces[s].used)
             continue;
@@ -73,10 +74,6 @@ be_space_t vamxen_space_create(bool kernel)
     return -1;
 }
 
-be_space_t be_space_create(void)
-{
-    return vamxen_space_create(true);
-}
 
 /* Returns the table below `table` for `index`, creating it if absent. */
 static const uint64_t *next_level(unsigned long table_mfn, const uint64_t *table, unsigned index,
@@ -116,7 +113,10 @@ bool be_map(be_space_t s, uint64_t va, uint64_t gpa, unsigned perm)
     return true;
 }
 
-void vamxen_space_activate_user(be_space_t user)
+void be_space_activate(be_space_t kernel, be_space_t user)
 {
-    mmuext(MMUEXT_NEW_USER_BASEPTR, spaces[user].l4_mfn);
+    if (kernel >= 0)
+        mmuext(MMUEXT_NEW_BASEPTR, spaces[kernel].l4_mfn);
+    if (user >= 0)
+        mmuext(MMUEXT_NEW_USER_BASEPTR, spaces[user].l4_mfn);
 }

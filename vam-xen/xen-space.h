@@ -7,7 +7,5 @@
 #define VAMXEN_FIRST_SLOT 504
 #define VAMXEN_LAST_SLOT 505
 
-be_space_t vamxen_space_create(bool kernel);
-void vamxen_space_activate_user(be_space_t user);
 
 #endif

@@ -61,7 +61,7 @@ vamxen_syscall_callback:
 	pushq	%r15
 	cld				/* Debian 4.17.7's DF bug (facts section 0) */
 	movq	%rsp, %rdi
-	call	vamxen_user_syscall
+	call	vam_fe_syscall
 	ud2				/* it leaves through be_enter_user or never */
 
 	.section .note.GNU-stack, "", @progbits

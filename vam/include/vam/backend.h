@@ -48,9 +48,13 @@ typedef int be_space_t;                       /* 0 .. BE_MAX_SPACES-1 */
 #define BE_MAX_SPACES 64
 enum be_perm { BE_R = 1, BE_W = 2, BE_X = 4, BE_USER = 8, BE_GLOBAL = 16 };
 
-be_space_t be_space_create(void);             /* <0 when out of spaces */
+/* A kernel-mode space also maps the VAM itself (the guest kernel calls into
+ * it); a user-mode space maps nothing but what the front end installs. */
+enum be_space_kind { BE_SPACE_KERNEL, BE_SPACE_USER };
+be_space_t be_space_create(enum be_space_kind kind);   /* <0 when out of spaces */
 void be_space_destroy(be_space_t s);
-/* Makes `kernel` the active kernel-mode space and `user` the user-mode one. */
+/* Makes `kernel` the active kernel-mode space and `user` the user-mode one
+ * (a negative value keeps the current one). */
 void be_space_activate(be_space_t kernel, be_space_t user);
 /* Installs va -> gpa (4 KiB) with `perm`; false if the back end refused
  * (the front end turns that into a guest-visible fault or a VAM error). */
@@ -96,6 +100,11 @@ enum be_shutdown { BE_POWEROFF, BE_REBOOT, BE_CRASH };
 void be_shutdown(enum be_shutdown why) __attribute__((noreturn));
 
 /* ---- calls from the back end into the front end ----------------------------- */
+
+/* After the back end has set itself up: the guest image handed to the VAM
+ * (Xen: the first module) and the VAM's command line. */
+void vam_fe_main(const uint8_t *guest, uint64_t guest_len, const char *cmdline)
+    __attribute__((noreturn));
 
 /* An exception in the guest (either mode) that the hypervisor reported:
  * vector, error code where the CPU defines one, and cr2 for #PF. */

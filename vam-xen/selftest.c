@@ -1,0 +1,121 @@
+/*
+ * A test front end for the Xen back end: implements the vam_fe_* entry
+ * points of vam/backend.h and drives every back-end path the real front
+ * end will use, in one boot:
+ *   guest code in user mode -> syscall -> back -> ud2 (#UD) -> skip it ->
+ *   a read of an unmapped page (#PF, cr2, error code) -> blocking until a
+ *   one-shot timer -> shutdown.
+ * Linked into vam-xen-selftest.elf, which ctest boots under Xen.
+ */
+#include "vam/backend.h"
+#include "xen-console.h"
+
+static char kernel_stack[16384] __attribute__((aligned(16)));
+static volatile unsigned timer_events;
+static unsigned step;
+
+static void fail(const char *what) __attribute__((noreturn));
+static void fail(const char *what)
+{
+    xen_puts("VAM selftest: FAILED: ");
+    xen_puts(what);
+    xen_puts("\n");
+    be_shutdown(BE_CRASH);
+}
+
+static void report(const char *what, const struct vam_regs *r, uint64_t extra)
+{
+    xen_puts("VAM selftest: ");
+    xen_puts(what);
+    xen_puts(" rip ");
+    xen_put_hex(r->rip);
+    xen_puts(" cs ");
+    xen_put_hex(r->cs);
+    xen_puts(" value ");
+    xen_put_hex(extra);
+    xen_puts("\n");
+}
+
+/* mov $42,%eax; syscall; ud2; mov 0x12345000,%eax; jmp . */
+static const uint8_t user_code[] = {
+    0xb8, 0x2a, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x0f, 0x0b,
+    0x8b, 0x04, 0x25, 0x00, 0x50, 0x34, 0x12, 0xeb, 0xfe,
+};
+
+void vam_fe_main(const uint8_t *guest, uint64_t guest_len, const char *cmdline)
+{
+    (void)guest, (void)guest_len, (void)cmdline;
+    const struct be_memory *m = be_memory();
+    for (unsigned i = 0; i < sizeof user_code; i++)
+        m->window[0x1000 + i] = user_code[i];
+    be_space_t kernel = be_space_create(BE_SPACE_KERNEL);
+    be_space_t user = be_space_create(BE_SPACE_USER);
+    if (kernel < 0 || user < 0 || !be_map(user, 0x400000, 0x1000, BE_R | BE_X | BE_USER) ||
+        !be_map(user, 0x7ff000, 0x2000, BE_R | BE_W | BE_USER))
+        fail("building the user address space");
+    be_space_activate(-1, user);
+    be_set_kernel_stack((uint64_t)(kernel_stack + sizeof kernel_stack));
+    struct vam_regs regs = {.rip = 0x400000, .cs = 0xe033, .rflags = 0x202, .rsp = 0x800000,
+                            .ss = 0xe02b, .rax = 0x1234};
+    xen_puts("VAM selftest: entering user mode\n");
+    be_enter_user(&regs);
+}
+
+void vam_fe_syscall(struct vam_regs *r)
+{
+    report("syscall from user mode", r, r->rax);
+    if (step++ != 0 || r->rax != 42 || r->rip != 0x400007 || (r->cs & 3) != 3)
+        fail("syscall state");
+    r->rax = 0;
+    be_enter_user(r);
+}
+
+static void sleep_on_timer(uint64_t delay_ns)
+{
+    unsigned before = timer_events;
+    uint64_t t0 = be_now_ns();
+    be_set_timer(t0 + delay_ns);
+    while (timer_events == before)
+        be_block();
+    be_events_mask();
+    uint64_t waited = be_now_ns() - t0;
+    xen_puts("VAM selftest: one-shot timer woke the blocked vCPU after ");
+    xen_put_dec(waited / 1000);
+    xen_puts(" us (asked ");
+    xen_put_dec(delay_ns / 1000);
+    xen_puts(" us)\n");
+    if (waited < delay_ns)
+        fail("timer fired early");
+}
+
+void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t error_code, uint64_t cr2)
+{
+    if (vector == 6) {
+        report("#UD from user mode", r, error_code);
+        if (step++ != 1 || r->rip != 0x400007 || (r->cs & 3) != 3)
+            fail("#UD state");
+        r->rip += 2;            /* skip the ud2 */
+        be_enter_user(r);
+    }
+    if (vector == 14) {
+        report("#PF from user mode", r, cr2);
+        /* error code 4: user-mode read of a not-present page */
+        if (step++ != 2 || r->rip != 0x400009 || cr2 != 0x12345000 || error_code != 4)
+            fail("#PF state");
+        sleep_on_timer(20 * 1000 * 1000);
+        xen_puts("VAM selftest: all back-end paths passed\n");
+        be_shutdown(BE_REBOOT);
+    }
+    report("unexpected exception", r, vector);
+    fail("unexpected exception");
+}
+
+void vam_fe_timer(void)
+{
+    timer_events++;
+}
+
+void vam_fe_console_input(const char *buf, unsigned long len)
+{
+    (void)buf, (void)len;
+}

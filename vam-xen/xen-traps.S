@@ -1,0 +1,92 @@
+/*
+ * Exception entry from Xen's trap table.  Xen's bounce frame holds the
+ * interrupted rcx and r11, an error code for vectors that have one, then
+ * the iretq frame.  Each stub restores rcx/r11, pushes a zero error code
+ * where the CPU has none and the vector, so the common path sees one
+ * layout (struct vamxen_trap_frame in xen-traps.c):
+ *   r15 ... rdi (as struct vam_regs), vector, error code, rip, cs, rflags, rsp, ss
+ */
+	.section .text, "ax", @progbits
+
+.macro TRAP_NOEC vec
+	.globl	vamxen_trap_\vec
+vamxen_trap_\vec:
+	popq	%rcx
+	popq	%r11
+	pushq	$0
+	pushq	$\vec
+	jmp	vamxen_trap_common
+.endm
+
+.macro TRAP_EC vec
+	.globl	vamxen_trap_\vec
+vamxen_trap_\vec:
+	popq	%rcx
+	popq	%r11
+	pushq	$\vec
+	jmp	vamxen_trap_common
+.endm
+
+	TRAP_NOEC 0
+	TRAP_NOEC 1
+	TRAP_NOEC 2
+	TRAP_NOEC 3
+	TRAP_NOEC 4
+	TRAP_NOEC 5
+	TRAP_NOEC 6
+	TRAP_NOEC 7
+	TRAP_EC   8
+	TRAP_NOEC 9
+	TRAP_EC   10
+	TRAP_EC   11
+	TRAP_EC   12
+	TRAP_EC   13
+	TRAP_EC   14
+	TRAP_NOEC 15
+	TRAP_NOEC 16
+	TRAP_EC   17
+	TRAP_NOEC 18
+	TRAP_NOEC 19
+
+vamxen_trap_common:
+	pushq	%rdi
+	pushq	%rsi
+	pushq	%rdx
+	pushq	%rcx
+	pushq	%rax
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%rbx
+	pushq	%rbp
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	cld
+	movq	%rsp, %rdi
+	movq	%rsp, %rbp
+	andq	$-16, %rsp
+	call	vamxen_trap
+	movq	%rbp, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rax
+	popq	%rcx
+	popq	%rdx
+	popq	%rsi
+	popq	%rdi
+	addq	$16, %rsp		/* vector, error code */
+	pushq	$0			/* iret flags */
+	jmp	vamxen_hypercall_page + 23 * 32
+
+	.section .note.GNU-stack, "", @progbits
