@@ -5,6 +5,9 @@
  *   guest code in user mode -> syscall -> back -> ud2 (#UD) -> skip it ->
  *   a read of an unmapped page (#PF, cr2, error code) -> blocking until a
  *   one-shot timer -> shutdown.
+ *   then guest code in kernel mode in a VAM-built kernel space -> int3 (#BP)
+ *   -> back -> ud2 (#UD) -> the user page unmapped and flushed -> a user
+ *   access to it faults (#PF) -> shutdown.
  * Linked into vam-xen-selftest.elf, which ctest boots under Xen.
  */
 #include "vam/backend.h"
@@ -13,6 +16,7 @@
 static char kernel_stack[16384] __attribute__((aligned(16)));
 static volatile unsigned timer_events;
 static unsigned step;
+static be_space_t kernel_space, user_space;
 
 static void fail(const char *what) __attribute__((noreturn));
 static void fail(const char *what)
@@ -36,6 +40,9 @@ static void report(const char *what, const struct vam_regs *r, uint64_t extra)
     xen_puts("\n");
 }
 
+/* mov $7,%eax; int3; ud2 */
+static const uint8_t kernel_code[] = {0xb8, 0x07, 0x00, 0x00, 0x00, 0xcc, 0x0f, 0x0b};
+
 /* mov $42,%eax; syscall; ud2; mov 0x12345000,%eax; jmp . */
 static const uint8_t user_code[] = {
     0xb8, 0x2a, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x0f, 0x0b,
@@ -48,17 +55,21 @@ void vam_fe_main(const uint8_t *guest, uint64_t guest_len, const char *cmdline)
     const struct be_memory *m = be_memory();
     for (unsigned i = 0; i < sizeof user_code; i++)
         m->window[0x1000 + i] = user_code[i];
-    be_space_t kernel = be_space_create(BE_SPACE_KERNEL);
-    be_space_t user = be_space_create(BE_SPACE_USER);
-    if (kernel < 0 || user < 0 || !be_map(user, 0x400000, 0x1000, BE_R | BE_X | BE_USER) ||
-        !be_map(user, 0x7ff000, 0x2000, BE_R | BE_W | BE_USER))
-        fail("building the user address space");
-    be_space_activate(-1, user);
+    for (unsigned i = 0; i < sizeof kernel_code; i++)
+        m->window[0x3000 + i] = kernel_code[i];
+    kernel_space = be_space_create(BE_SPACE_KERNEL);
+    user_space = be_space_create(BE_SPACE_USER);
+    if (kernel_space < 0 || user_space < 0 ||
+        !be_map(user_space, 0x400000, 0x1000, BE_R | BE_X | BE_USER) ||
+        !be_map(user_space, 0x7ff000, 0x2000, BE_R | BE_W | BE_USER) ||
+        !be_map(kernel_space, 0x600000, 0x3000, BE_R | BE_X))
+        fail("building the address spaces");
+    be_space_activate(-1, user_space);
     be_set_kernel_stack((uint64_t)(kernel_stack + sizeof kernel_stack));
     struct vam_regs regs = {.rip = 0x400000, .cs = 0xe033, .rflags = 0x202, .rsp = 0x800000,
                             .ss = 0xe02b, .rax = 0x1234};
     xen_puts("VAM selftest: entering user mode\n");
-    be_enter_user(&regs);
+    be_resume(&regs);
 }
 
 void vam_fe_syscall(struct vam_regs *r)
@@ -67,7 +78,7 @@ void vam_fe_syscall(struct vam_regs *r)
     if (step++ != 0 || r->rax != 42 || r->rip != 0x400007 || (r->cs & 3) != 3)
         fail("syscall state");
     r->rax = 0;
-    be_enter_user(r);
+    be_resume(r);
 }
 
 static void sleep_on_timer(uint64_t delay_ns)
@@ -88,20 +99,57 @@ static void sleep_on_timer(uint64_t delay_ns)
         fail("timer fired early");
 }
 
+/* The kernel-mode leg: the VAM switches its own kernel page table to a
+ * space it built, which maps guest code beside the VAM's slots. */
+static void run_kernel_code(void) __attribute__((noreturn));
+static void run_kernel_code(void)
+{
+    be_space_activate(kernel_space, -1);
+    struct vam_regs regs = {.rip = 0x600000, .cs = 0xe030, .rflags = 0x202,
+                            .rsp = (uint64_t)(kernel_stack + 8192), .ss = 0xe02b};
+    be_resume(&regs);
+}
+
 void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t error_code, uint64_t cr2)
 {
-    if (vector == 6) {
+    bool user = (r->cs & 3) == 3;
+    if (vector == 6 && user) {
         report("#UD from user mode", r, error_code);
-        if (step++ != 1 || r->rip != 0x400007 || (r->cs & 3) != 3)
+        if (step++ != 1 || r->rip != 0x400007)
             fail("#UD state");
         r->rip += 2;            /* skip the ud2 */
-        be_enter_user(r);
+        be_resume(r);
     }
-    if (vector == 14) {
+    if (vector == 14 && user && step == 2) {
         report("#PF from user mode", r, cr2);
         /* error code 4: user-mode read of a not-present page */
-        if (step++ != 2 || r->rip != 0x400009 || cr2 != 0x12345000 || error_code != 4)
+        if (r->rip != 0x400009 || cr2 != 0x12345000 || error_code != 4)
             fail("#PF state");
+        step++;
+        run_kernel_code();
+    }
+    if (vector == 3 && !user) {
+        report("#BP from kernel mode", r, r->rax);
+        if (step++ != 3 || r->rip != 0x600006 || r->rax != 7)
+            fail("#BP state");
+        be_resume(r);
+    }
+    if (vector == 6 && !user) {
+        report("#UD from kernel mode", r, error_code);
+        if (step++ != 4 || r->rip != 0x600006)
+            fail("kernel #UD state");
+        /* unmapped user code must fault once the user space runs again */
+        be_unmap(user_space, 0x400000);
+        be_space_activate(-1, user_space);
+        struct vam_regs u = {.rip = 0x400000, .cs = 0xe033, .rflags = 0x202, .rsp = 0x800000,
+                             .ss = 0xe02b};
+        be_resume(&u);
+    }
+    if (vector == 14 && user && step == 5) {
+        report("#PF after be_unmap", r, cr2);
+        /* error code 0x14: user-mode instruction fetch of a not-present page */
+        if (r->rip != 0x400000 || cr2 != 0x400000 || error_code != 0x14)
+            fail("#PF after unmap");
         sleep_on_timer(20 * 1000 * 1000);
         xen_puts("VAM selftest: all back-end paths passed\n");
         be_shutdown(BE_REBOOT);

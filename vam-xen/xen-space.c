@@ -120,3 +120,38 @@ void be_space_activate(be_space_t kernel, be_space_t user)
     if (user >= 0)
         mmuext(MMUEXT_NEW_USER_BASEPTR, spaces[user].l4_mfn);
 }
+
+/* Walks to the L1 for va without creating tables; 0 if absent. */
+static unsigned long l1_of(be_space_t s, uint64_t va)
+{
+    unsigned long mfn = spaces[s].l4_mfn;
+    const uint64_t *t = spaces[s].l4;
+    for (int level = 3; level >= 1; level--) {
+        uint64_t e = t[(va >> (12 + 9 * level)) & 511];
+        if (!(e & PTE_P))
+            return 0;
+        mfn = (e & PTE_ADDR) >> 12;
+        t = vamxen_mfn_to_va(mfn);
+    }
+    return mfn;
+}
+
+void be_unmap(be_space_t s, uint64_t va)
+{
+    if (s < 0 || s >= BE_MAX_SPACES || !spaces[s].used)
+        return;
+    unsigned long l1 = l1_of(s, va);
+    if (!l1 || !(vamxen_mfn_to_va(l1)[(va >> 12) & 511] & PTE_P))
+        return;
+    set_entry(l1, (va >> 12) & 511, 0);
+    struct mmuext_op op = {.cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va};
+    long rc = xen_hypercall4(__HYPERVISOR_mmuext_op, (unsigned long)&op, 1, 0, DOMID_SELF);
+    if (rc)
+        vamxen_panic("MMUEXT_INVLPG_LOCAL failed", rc);
+}
+
+void be_flush(be_space_t s, bool include_global)
+{
+    (void)s, (void)include_global;   /* Xen's local flush drops global entries too */
+    mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+}

@@ -1,5 +1,5 @@
 /*
- * Guest user mode on Xen: entering it (be_enter_user) and the syscall
+ * Guest modes on Xen: continuing the guest (be_resume) and the syscall
  * callback that brings a user `syscall` back into the VAM with the user's
  * registers as a struct vam_regs (vam/include/vam/regs.h).
  */
@@ -7,12 +7,12 @@
 
 	.section .text, "ax", @progbits
 
-/* void be_enter_user(const struct vam_regs *regs): HYPERVISOR_iret with an
- * RPL-3 CS switches Xen to user mode (user page table, user GS base); the
- * frame's RFLAGS.IF becomes the event mask.  rax, rcx and r11 are pushed
- * by hypercall stub 23 itself. */
-	.globl	be_enter_user
-be_enter_user:
+/* void be_resume(const struct vam_regs *regs): HYPERVISOR_iret.  An RPL-3
+ * CS switches Xen to user mode (user page table, user GS base), RPL 0
+ * stays in kernel mode; the frame's RFLAGS.IF becomes the event mask.
+ * rax, rcx and r11 are pushed by hypercall stub 23 itself. */
+	.globl	be_resume
+be_resume:
 	pushq	VAM_REGS_SS(%rdi)
 	pushq	VAM_REGS_RSP(%rdi)
 	pushq	VAM_REGS_RFLAGS(%rdi)
@@ -62,6 +62,6 @@ vamxen_syscall_callback:
 	cld				/* Debian 4.17.7's DF bug (facts section 0) */
 	movq	%rsp, %rdi
 	call	vam_fe_syscall
-	ud2				/* it leaves through be_enter_user or never */
+	ud2				/* it leaves through be_resume or never */
 
 	.section .note.GNU-stack, "", @progbits

@@ -62,10 +62,12 @@ bool be_map(be_space_t s, uint64_t va, uint64_t gpa, unsigned perm);
 void be_unmap(be_space_t s, uint64_t va);
 void be_flush(be_space_t s, bool include_global);
 
-/* Entry into guest user mode: restores `regs` (rip, cs, rflags, rsp, ss,
- * and the general registers) in user mode; returns only through the
- * vam_fe_* entry points. */
-void be_enter_user(const struct vam_regs *regs) __attribute__((noreturn));
+/* Continues the guest with `regs` (rip, cs, rflags, rsp, ss and the general
+ * registers): in user mode if cs has RPL 3, else in kernel mode (alongside
+ * the VAM, in the active kernel space).  RFLAGS.IF decides whether
+ * hypervisor events are delivered.  Comes back only through the vam_fe_*
+ * entry points. */
+void be_resume(const struct vam_regs *regs) __attribute__((noreturn));
 
 /* Where the hypervisor switches stacks when guest user mode traps into the
  * VAM (Xen: stack_switch; L4: the exception handler's stack). */
