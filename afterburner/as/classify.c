@@ -74,11 +74,6 @@ static const struct {
     {{0x0f, 0x09}, 2, 23},        /* wbinvd */
 };
 
-static int ieq(const char *a, const char *b)
-{
-    return strcasecmp(a, b) == 0;
-}
-
 /* Copies operand `i` (top-level comma separated) of `ops` into `dst`,
  * trimmed, lowercased, without a leading '%'.  Returns the operand count. */
 static int operand(const char *ops, int want, char *dst, size_t cap)
@@ -169,29 +164,55 @@ static unsigned classify_pushpop(const char *ops, int is_pop)
     return is_segreg(a) ? 18 : 0;
 }
 
-unsigned ab_classify(const char *m, const char *ops, int intel)
+static int cmp_spelling(const void *a, const void *b)
 {
-    if (ieq(m, "mov") || ieq(m, "movl") || ieq(m, "movq") || ieq(m, "movw"))
+    return strcmp(((const struct spelling *)a)->mnemonic, ((const struct spelling *)b)->mnemonic);
+}
+
+/* The fixed spellings, sorted once for binary search: classification runs
+ * on every instruction statement of the kernel. */
+static const struct spelling *sorted_spellings(void)
+{
+    static struct spelling sorted[sizeof fixed_spellings / sizeof fixed_spellings[0]];
+    static int ready;
+    if (!ready) {
+        memcpy(sorted, fixed_spellings, sizeof sorted);
+        qsort(sorted, sizeof sorted / sizeof sorted[0], sizeof sorted[0], cmp_spelling);
+        ready = 1;
+    }
+    return sorted;
+}
+
+unsigned ab_classify(const char *mnemonic, const char *ops, int intel)
+{
+    char m[16];
+    size_t n = strlen(mnemonic);
+    if (n >= sizeof m)
+        return 0;   /* longer than any sensitive mnemonic */
+    for (size_t i = 0; i <= n; i++)
+        m[i] = (char)tolower((unsigned char)mnemonic[i]);
+    if (!strcmp(m, "mov") || !strcmp(m, "movl") || !strcmp(m, "movq") || !strcmp(m, "movw"))
         return classify_mov(ops, intel);
-    if (ieq(m, "push") || ieq(m, "pushw") || ieq(m, "pushl") || ieq(m, "pushq"))
+    if (!strcmp(m, "push") || !strcmp(m, "pushw") || !strcmp(m, "pushl") || !strcmp(m, "pushq"))
         return classify_pushpop(ops, 0);
-    if (ieq(m, "pop") || ieq(m, "popw") || ieq(m, "popl") || ieq(m, "popq"))
+    if (!strcmp(m, "pop") || !strcmp(m, "popw") || !strcmp(m, "popl") || !strcmp(m, "popq"))
         return classify_pushpop(ops, 1);
-    if (ieq(m, "int")) {
+    if (!strcmp(m, "int")) {
         /* gas encodes `int $3` as the one-byte int3 (0xcc). */
         char a[64];
         operand(ops, 0, a, sizeof a);
         const char *v = a[0] == '$' ? a + 1 : a;
         char *end;
-        long n = strtol(v, &end, 0);
-        if (*v && *end == 0 && n == 3)
+        long vector = strtol(v, &end, 0);
+        if (*v && *end == 0 && vector == 3)
             return 35;
         return 33;
     }
-    for (size_t i = 0; i < sizeof fixed_spellings / sizeof fixed_spellings[0]; i++)
-        if (ieq(m, fixed_spellings[i].mnemonic))
-            return fixed_spellings[i].kind;
-    return 0;
+    struct spelling key = {m, 0};
+    const struct spelling *hit =
+        bsearch(&key, sorted_spellings(), sizeof fixed_spellings / sizeof fixed_spellings[0],
+                sizeof key, cmp_spelling);
+    return hit ? hit->kind : 0;
 }
 
 unsigned ab_classify_bytes(const char *ops)

@@ -18,6 +18,7 @@
  * PAD = max(0, MIN - length of <insn>) is left to gas, which knows the
  * encoding.  Pad-before kinds (sti, loads of %ss) put the .nops first.
  */
+#define _GNU_SOURCE   /* memmem */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -940,10 +941,7 @@ static unsigned choose_label_base(const char *in, size_t n)
     for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
         char pat[16];
         int len = snprintf(pat, sizeof pat, "%u", bases[b]);
-        int found = 0;
-        for (size_t i = 0; i + (size_t)len <= n && !found; i++)
-            found = memcmp(in + i, pat, (size_t)len) == 0;
-        if (!found)
+        if (!memmem(in, n, pat, (size_t)len))
             return bases[b];
     }
     return 99990;  /* inputs containing all of the above are not credible */
