@@ -40,8 +40,14 @@ static void report(const char *what, const struct vam_regs *r, uint64_t extra)
     xen_puts("\n");
 }
 
-/* mov $7,%eax; int3; ud2 */
-static const uint8_t kernel_code[] = {0xb8, 0x07, 0x00, 0x00, 0x00, 0xcc, 0x0f, 0x0b};
+/* mov $7,%eax; mov 0xffffffffffe00000,%rbx (32-bit absolute, as rewritten
+ * sites address the VAM's hot data); int3; ud2 */
+static const uint8_t kernel_code[] = {
+    0xb8, 0x07, 0x00, 0x00, 0x00,
+    0x48, 0x8b, 0x1c, 0x25, 0x00, 0x00, 0xe0, 0xff,
+    0xcc, 0x0f, 0x0b,
+};
+static uint64_t vam_hot_page[512] __attribute__((aligned(4096))) = {0x56414d5f484f5421ULL};
 
 /* mov $42,%eax; syscall; ud2; mov 0x12345000,%eax; jmp . */
 static const uint8_t user_code[] = {
@@ -73,7 +79,9 @@ void vam_fe_main(const uint8_t *guest, uint64_t guest_len, const char *cmdline)
     if (kernel_space < 0 || user_space < 0 ||
         !be_map(user_space, 0x400000, 0x1000, BE_R | BE_X | BE_USER) ||
         !be_map(user_space, 0x7ff000, 0x2000, BE_R | BE_W | BE_USER) ||
-        !be_map(kernel_space, 0x600000, 0x3000, BE_R | BE_X))
+        !be_map(kernel_space, 0x600000, 0x3000, BE_R | BE_X) ||
+        !be_map_vam(kernel_space, 0xffffffffffe00000ULL, vam_hot_page, BE_R | BE_W) ||
+        be_map_vam(user_space, 0xffffffffffe00000ULL, vam_hot_page, BE_R))
         fail("building the address spaces");
     be_space_activate(-1, user_space);
     be_set_kernel_stack((uint64_t)(kernel_stack + sizeof kernel_stack));
@@ -140,14 +148,14 @@ void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t error_code, 
         run_kernel_code();
     }
     if (vector == 3 && !user) {
-        report("#BP from kernel mode", r, r->rax);
-        if (step++ != 3 || r->rip != 0x600006 || r->rax != 7)
+        report("#BP from kernel mode", r, r->rbx);
+        if (step++ != 3 || r->rip != 0x60000e || r->rax != 7 || r->rbx != vam_hot_page[0])
             fail("#BP state");
         be_resume(r);
     }
     if (vector == 6 && !user) {
         report("#UD from kernel mode", r, error_code);
-        if (step++ != 4 || r->rip != 0x600006)
+        if (step++ != 4 || r->rip != 0x60000e)
             fail("kernel #UD state");
         /* unmapped user code must fault once the user space runs again */
         be_unmap(user_space, 0x400000);

@@ -46,6 +46,11 @@ const uint64_t *vamxen_mfn_to_va(unsigned long mfn)
     return (const uint64_t *)(VAMXEN_WINDOW_BASE + M2P[mfn] * 4096);
 }
 
+unsigned long vamxen_vam_va_to_mfn(const void *va)
+{
+    return p2m[((unsigned long)va - VIRT_BASE) >> 12];
+}
+
 unsigned long vamxen_gpa_to_mfn(uint64_t gpa)
 {
     return p2m[guest_first_pfn + (gpa >> 12)];

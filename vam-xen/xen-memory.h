@@ -19,6 +19,8 @@ void vamxen_memory_init(start_info_t *si);
 const uint64_t *vamxen_boot_l4(void);
 const uint64_t *vamxen_mfn_to_va(unsigned long mfn);
 unsigned long vamxen_gpa_to_mfn(uint64_t gpa);
+/* The frame behind a VAM virtual address in its image (slot 504). */
+unsigned long vamxen_vam_va_to_mfn(const void *va);
 
 /* Page-table frames: allocated from a pool that the window maps read-only
  * (Xen refuses a page-table frame with a writable mapping).  Returns the

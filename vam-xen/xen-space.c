@@ -25,6 +25,7 @@
 
 struct space {
     bool used;
+    bool kernel;
     unsigned long l4_mfn;
     const uint64_t *l4;     /* read-only view through the window */
 };
@@ -68,7 +69,7 @@ be_space_t be_space_create(enum be_space_kind kind)
         }
         vamxen_fill_frame(mfn, l4, 512);
         mmuext(MMUEXT_PIN_L4_TABLE, mfn);
-        spaces[s] = (struct space){.used = true, .l4_mfn = mfn, .l4 = va};
+        spaces[s] = (struct space){.used = true, .kernel = kernel, .l4_mfn = mfn, .l4 = va};
         return s;
     }
     return -1;
@@ -92,15 +93,14 @@ static const uint64_t *next_level(unsigned long table_mfn, const uint64_t *table
     return vamxen_mfn_to_va(*next_mfn);
 }
 
-bool be_map(be_space_t s, uint64_t va, uint64_t gpa, unsigned perm)
+/* Installs frame `frame_mfn` at va with `perm`, creating tables as needed. */
+static void map_frame(be_space_t s, uint64_t va, unsigned long frame_mfn, unsigned perm)
 {
-    if (s < 0 || s >= BE_MAX_SPACES || !spaces[s].used || gpa >= be_memory()->gpa_size)
-        return false;
     unsigned long mfn = spaces[s].l4_mfn;
     const uint64_t *t = spaces[s].l4;
     for (int level = 3; level >= 1; level--)
         t = next_level(mfn, t, (va >> (12 + 9 * level)) & 511, &mfn);
-    uint64_t pte = (uint64_t)vamxen_gpa_to_mfn(gpa) << 12 | PTE_P | PTE_A | PTE_D;
+    uint64_t pte = (uint64_t)frame_mfn << 12 | PTE_P | PTE_A | PTE_D;
     if (perm & BE_W)
         pte |= PTE_RW;
     if (perm & BE_USER)
@@ -110,6 +110,26 @@ bool be_map(be_space_t s, uint64_t va, uint64_t gpa, unsigned perm)
     if (!(perm & BE_X))
         pte |= PTE_NX;
     set_entry(mfn, (va >> 12) & 511, pte);
+}
+
+static bool space_ok(be_space_t s)
+{
+    return s >= 0 && s < BE_MAX_SPACES && spaces[s].used;
+}
+
+bool be_map(be_space_t s, uint64_t va, uint64_t gpa, unsigned perm)
+{
+    if (!space_ok(s) || gpa >= be_memory()->gpa_size)
+        return false;
+    map_frame(s, va, vamxen_gpa_to_mfn(gpa), perm);
+    return true;
+}
+
+bool be_map_vam(be_space_t s, uint64_t va, const void *vam_page, unsigned perm)
+{
+    if (!space_ok(s) || !spaces[s].kernel || ((uint64_t)vam_page & 4095))
+        return false;
+    map_frame(s, va, vamxen_vam_va_to_mfn(vam_page), perm & ~(unsigned)BE_USER);
     return true;
 }
 
@@ -138,7 +158,7 @@ static unsigned long l1_of(be_space_t s, uint64_t va)
 
 void be_unmap(be_space_t s, uint64_t va)
 {
-    if (s < 0 || s >= BE_MAX_SPACES || !spaces[s].used)
+    if (!space_ok(s))
         return;
     unsigned long l1 = l1_of(s, va);
     if (!l1 || !(vamxen_mfn_to_va(l1)[(va >> 12) & 511] & PTE_P))

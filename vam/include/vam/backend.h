@@ -59,6 +59,10 @@ void be_space_activate(be_space_t kernel, be_space_t user);
 /* Installs va -> gpa (4 KiB) with `perm`; false if the back end refused
  * (the front end turns that into a guest-visible fault or a VAM error). */
 bool be_map(be_space_t s, uint64_t va, uint64_t gpa, unsigned perm);
+/* Maps a page of the VAM's own memory (page-aligned `vam_page`) at `va` in
+ * kernel space `s`: the virtual CPU's hot data that rewritten sites reach
+ * with 32-bit absolute addresses in the top 2 GiB (afterburn/abi.h). */
+bool be_map_vam(be_space_t s, uint64_t va, const void *vam_page, unsigned perm);
 void be_unmap(be_space_t s, uint64_t va);
 void be_flush(be_space_t s, bool include_global);
 
