@@ -1,0 +1,6 @@
+# No annotations at all.
+	.text
+	.globl _start
+_start:	nop
+	ret
+	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,50 @@
+#include "testutil.h"
+
+#include <errno.h>
+#include <string.h>
+
+int test_failures;
+
+uint8_t *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    for (;;) {
+        if (n == cap)
+            buf = realloc(buf, cap *= 2);
+        size_t got = fread(buf + n, 1, cap - n, f);
+        if (got == 0)
+            break;
+        n += got;
+    }
+    fclose(f);
+    /* Exact size, so reads past the end hit the allocation's redzone. */
+    uint8_t *exact = malloc(n ? n : 1);
+    memcpy(exact, buf, n);
+    free(buf);
+    *size = n;
+    return exact;
+}
+
+void hex(char *out, size_t size, const uint8_t *p, size_t n)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < n && len + 4 < size; i++)
+        len += (size_t)snprintf(out + len, size - len, i ? " %02x" : "%02x", p[i]);
+}
+
+int test_done(const char *name)
+{
+    if (test_failures) {
+        printf("%s: %d check(s) failed\n", name, test_failures);
+        return 1;
+    }
+    printf("%s: all checks passed\n", name);
+    return 0;
+}
