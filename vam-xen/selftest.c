@@ -12,6 +12,7 @@
  */
 #include "vam/backend.h"
 #include "xen-console.h"
+#include "xen-space.h"
 
 static char kernel_stack[16384] __attribute__((aligned(16)));
 static volatile unsigned timer_events;
@@ -118,6 +119,13 @@ static void sleep_on_timer(uint64_t delay_ns)
         fail("timer fired early");
 }
 
+/* Whether the user space holds a translation for `va` (its page tables are
+ * the TLB that be_flush edits). */
+static bool probe_user_page(uint64_t va)
+{
+    return vamxen_space_translates(user_space, va);
+}
+
 /* The kernel-mode leg: the VAM switches its own kernel page table to a
  * space it built, which maps guest code beside the VAM's slots. */
 static void run_kernel_code(void) __attribute__((noreturn));
@@ -157,7 +165,27 @@ void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t error_code, 
         report("#UD from kernel mode", r, error_code);
         if (step++ != 4 || r->rip != 0x60000e)
             fail("kernel #UD state");
-        /* unmapped user code must fault once the user space runs again */
+        /* be_flush drops non-global translations and keeps global ones
+         * unless asked; be_map refuses the VAM's and Xen's own ranges */
+        if (be_map(kernel_space, 0xfffffc0000200000ULL, 0x1000, BE_R) ||
+            be_map(kernel_space, 0xffff800000000000ULL, 0x1000, BE_R))
+            fail("be_map accepted a reserved address");
+        if (!be_map(user_space, 0x900000, 0x4000, BE_R | BE_USER | BE_GLOBAL) ||
+            !be_map(user_space, 0x901000, 0x5000, BE_R | BE_USER))
+            fail("be_map for the flush check");
+        be_flush(user_space, false);
+        be_space_activate(-1, user_space);
+        if (!probe_user_page(0x900000) || probe_user_page(0x901000))
+            fail("be_flush(non-global) kept or dropped the wrong page");
+        be_flush(user_space, true);
+        if (probe_user_page(0x900000))
+            fail("be_flush(all) kept a global page");
+        xen_puts("VAM selftest: be_flush keeps global pages only when asked\n");
+        /* be_flush(all) also dropped the user code and stack: map them
+         * again, then unmapped user code must fault when user mode runs */
+        if (!be_map(user_space, 0x400000, 0x1000, BE_R | BE_X | BE_USER) ||
+            !be_map(user_space, 0x7ff000, 0x2000, BE_R | BE_W | BE_USER))
+            fail("remapping the user program");
         be_unmap(user_space, 0x400000);
         be_space_activate(-1, user_space);
         struct vam_regs u = {.rip = 0x400000, .cs = 0xe033, .rflags = 0x202, .rsp = 0x800000,

@@ -47,3 +47,19 @@ void be_shutdown(enum be_shutdown why)
     for (;;)
         ;
 }
+
+void vamxen_resume(const struct vam_regs *regs) __attribute__((noreturn));
+
+/* Xen's flat selectors for the mode the RPL asks for (xen-x86_64.h).  The
+ * kernel and user selectors are the same RPL-3 values; HYPERVISOR_iret
+ * stays in kernel mode only when the frame's CS has RPL 0-2, so kernel
+ * mode gets the kernel selector with its RPL cleared (Xen forces RPL 3
+ * again on the way out). */
+void be_resume(const struct vam_regs *regs)
+{
+    struct vam_regs r = *regs;
+    bool user = (regs->cs & 3) == 3;
+    r.cs = user ? FLAT_USER_CS64 : (FLAT_KERNEL_CS64 & ~3u);
+    r.ss = user ? FLAT_USER_SS64 : FLAT_KERNEL_SS64;
+    vamxen_resume(&r);
+}

@@ -22,6 +22,10 @@
 #define PTE_G 0x100UL
 #define PTE_NX (1UL << 63)
 #define PTE_ADDR 0x000ffffffffff000UL
+/* Software bits (Xen lets guests use bits 9-11): Xen itself sets G on
+ * user-accessible L1 entries, so the VAM records its own intent. */
+#define PTE_VAM_GLOBAL 0x200UL      /* the front end asked for a global page */
+#define PTE_VAM_OWNED 0x400UL       /* a be_map_vam page: never flushed */
 
 struct space {
     bool used;
@@ -93,8 +97,20 @@ static const uint64_t *next_level(unsigned long table_mfn, const uint64_t *table
     return vamxen_mfn_to_va(*next_mfn);
 }
 
+/* Addresses a space may map: canonical, outside Xen's reserved L4 slots
+ * (256-271) and outside the VAM's own slots. */
+static bool va_allowed(uint64_t va)
+{
+    uint64_t top = va >> 47;
+    if (top != 0 && top != 0x1ffff)
+        return false;
+    unsigned slot = (va >> 39) & 511;
+    return !(slot >= 256 && slot <= 271) && !(slot >= VAMXEN_FIRST_SLOT && slot <= VAMXEN_LAST_SLOT);
+}
+
 /* Installs frame `frame_mfn` at va with `perm`, creating tables as needed. */
-static void map_frame(be_space_t s, uint64_t va, unsigned long frame_mfn, unsigned perm)
+static void map_frame(be_space_t s, uint64_t va, unsigned long frame_mfn, unsigned perm,
+                      uint64_t soft_bits)
 {
     unsigned long mfn = spaces[s].l4_mfn;
     const uint64_t *t = spaces[s].l4;
@@ -106,7 +122,8 @@ static void map_frame(be_space_t s, uint64_t va, unsigned long frame_mfn, unsign
     if (perm & BE_USER)
         pte |= PTE_US;
     if (perm & BE_GLOBAL)
-        pte |= PTE_G;
+        pte |= PTE_G | PTE_VAM_GLOBAL;
+    pte |= soft_bits;
     if (!(perm & BE_X))
         pte |= PTE_NX;
     set_entry(mfn, (va >> 12) & 511, pte);
@@ -119,17 +136,17 @@ static bool space_ok(be_space_t s)
 
 bool be_map(be_space_t s, uint64_t va, uint64_t gpa, unsigned perm)
 {
-    if (!space_ok(s) || gpa >= be_memory()->gpa_size)
+    if (!space_ok(s) || gpa >= be_memory()->gpa_size || !va_allowed(va))
         return false;
-    map_frame(s, va, vamxen_gpa_to_mfn(gpa), perm);
+    map_frame(s, va, vamxen_gpa_to_mfn(gpa), perm, 0);
     return true;
 }
 
 bool be_map_vam(be_space_t s, uint64_t va, const void *vam_page, unsigned perm)
 {
-    if (!space_ok(s) || !spaces[s].kernel || ((uint64_t)vam_page & 4095))
+    if (!space_ok(s) || !spaces[s].kernel || ((uint64_t)vam_page & 4095) || !va_allowed(va))
         return false;
-    map_frame(s, va, vamxen_vam_va_to_mfn(vam_page), perm & ~(unsigned)BE_USER);
+    map_frame(s, va, vamxen_vam_va_to_mfn(vam_page), perm & ~(unsigned)BE_USER, PTE_VAM_OWNED);
     return true;
 }
 
@@ -170,8 +187,60 @@ void be_unmap(be_space_t s, uint64_t va)
         vamxen_panic("MMUEXT_INVLPG_LOCAL failed", rc);
 }
 
+/* Clears the entries of one L1 that the flush covers, in batches. */
+static void flush_l1(unsigned long l1_mfn, bool include_global)
+{
+    const uint64_t *l1 = vamxen_mfn_to_va(l1_mfn);
+    struct mmu_update req[64];
+    unsigned n = 0;
+    for (unsigned i = 0; i < 512; i++) {
+        uint64_t e = l1[i];
+        if (!(e & PTE_P) || (e & PTE_VAM_OWNED) || ((e & PTE_VAM_GLOBAL) && !include_global))
+            continue;
+        req[n++] = (struct mmu_update){.ptr = entry_maddr(l1_mfn, i), .val = 0};
+        if (n == 64 || i == 511) {
+            long rc = xen_hypercall4(__HYPERVISOR_mmu_update, (unsigned long)req, n, 0, DOMID_SELF);
+            if (rc)
+                vamxen_panic("mmu_update while flushing failed", rc);
+            n = 0;
+        }
+    }
+    if (n) {
+        long rc = xen_hypercall4(__HYPERVISOR_mmu_update, (unsigned long)req, n, 0, DOMID_SELF);
+        if (rc)
+            vamxen_panic("mmu_update while flushing failed", rc);
+    }
+}
+
+/* The space is the TLB: a flush removes its translations (all of them, or
+ * all but the global ones), then the hardware TLB.  Intermediate tables
+ * stay for reuse; the VAM's own slots and pages are never touched. */
 void be_flush(be_space_t s, bool include_global)
 {
-    (void)s, (void)include_global;   /* Xen's local flush drops global entries too */
+    if (!space_ok(s))
+        return;
+    const uint64_t *l4 = spaces[s].l4;
+    for (unsigned i4 = 0; i4 < 512; i4++) {
+        if (!(l4[i4] & PTE_P) || (i4 >= VAMXEN_FIRST_SLOT && i4 <= VAMXEN_LAST_SLOT) ||
+            (i4 >= 256 && i4 <= 271))
+            continue;
+        const uint64_t *l3 = vamxen_mfn_to_va((l4[i4] & PTE_ADDR) >> 12);
+        for (unsigned i3 = 0; i3 < 512; i3++) {
+            if (!(l3[i3] & PTE_P))
+                continue;
+            const uint64_t *l2 = vamxen_mfn_to_va((l3[i3] & PTE_ADDR) >> 12);
+            for (unsigned i2 = 0; i2 < 512; i2++)
+                if (l2[i2] & PTE_P)
+                    flush_l1((l2[i2] & PTE_ADDR) >> 12, include_global);
+        }
+    }
     mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+}
+
+bool vamxen_space_translates(be_space_t s, uint64_t va)
+{
+    if (!space_ok(s))
+        return false;
+    unsigned long l1 = l1_of(s, va);
+    return l1 && (vamxen_mfn_to_va(l1)[(va >> 12) & 511] & PTE_P);
 }

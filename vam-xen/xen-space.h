@@ -8,4 +8,7 @@
 #define VAMXEN_LAST_SLOT 505
 
 
+/* Whether space s holds a translation for va (for tests). */
+bool vamxen_space_translates(be_space_t s, uint64_t va);
+
 #endif

@@ -7,12 +7,12 @@
 
 	.section .text, "ax", @progbits
 
-/* void be_resume(const struct vam_regs *regs): HYPERVISOR_iret.  An RPL-3
+/* void vamxen_resume(const struct vam_regs *regs): HYPERVISOR_iret.  An RPL-3
  * CS switches Xen to user mode (user page table, user GS base), RPL 0
  * stays in kernel mode; the frame's RFLAGS.IF becomes the event mask.
  * rax, rcx and r11 are pushed by hypercall stub 23 itself. */
-	.globl	be_resume
-be_resume:
+	.globl	vamxen_resume
+vamxen_resume:
 	pushq	VAM_REGS_SS(%rdi)
 	pushq	VAM_REGS_RSP(%rdi)
 	pushq	VAM_REGS_RFLAGS(%rdi)

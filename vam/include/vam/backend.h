@@ -66,11 +66,13 @@ bool be_map_vam(be_space_t s, uint64_t va, const void *vam_page, unsigned perm);
 void be_unmap(be_space_t s, uint64_t va);
 void be_flush(be_space_t s, bool include_global);
 
-/* Continues the guest with `regs` (rip, cs, rflags, rsp, ss and the general
- * registers): in user mode if cs has RPL 3, else in kernel mode (alongside
- * the VAM, in the active kernel space).  RFLAGS.IF decides whether
- * hypervisor events are delivered.  Comes back only through the vam_fe_*
- * entry points. */
+/* Continues the guest with `regs` (rip, rflags, rsp and the general
+ * registers): in user mode if regs->cs has RPL 3, else in kernel mode
+ * (alongside the VAM, in the active kernel space).  Only that RPL is read
+ * from cs and ss: the back end supplies the selectors its hypervisor needs
+ * (the guest's own selector values live in the front end's vCPU).
+ * RFLAGS.IF decides whether hypervisor events are delivered.  Comes back
+ * only through the vam_fe_* entry points. */
 void be_resume(const struct vam_regs *regs) __attribute__((noreturn));
 
 /* Where the hypervisor switches stacks when guest user mode traps into the
