@@ -1,0 +1,126 @@
+/*
+ * The back end's address spaces as the guest's TLB (backend.h: "the front
+ * end keeps the guest's page tables as the truth and treats the back end's
+ * translations as a TLB").
+ *
+ * Each guest CR3 value (its L4 address, bits 51:12) gets a pair of back-end
+ * spaces, created on first use: a kernel-mode space (what the guest can
+ * reach at CPL 0) and a user-mode space (what it can reach at CPL 3).  At
+ * most `max_pairs` pairs exist; activating a new CR3 beyond that reuses the
+ * least recently used pair, after flushing it.
+ *
+ * Fill: a #PF that the back end reports is walked in the guest's tables
+ * with the access of the error code (W, I) and the guest's CPL.  If the
+ * guest's mapping allows the access, the 4 KiB translation (the 4 KiB piece
+ * of a 2 MiB or 1 GiB page) is installed with be_map in the active space
+ * of the current mode and the guest retries; otherwise the guest gets #PF
+ * with the walker's error code.  Writable only once the guest's dirty bit
+ * is set (a read maps a clean page read-only, so the first write comes back
+ * and sets D); global only with G and CR4.PGE.
+ *
+ * Flushes, exactly where the architecture flushes the TLB:
+ *  - invlpg va: va's translation in every space of every pair (global ones
+ *    included); when va lies in a large page the VAM installed 4 KiB pieces
+ *    of, every piece of that large page (hardware drops the whole entry);
+ *  - CR3 write: the non-global translations of the pair being activated
+ *    (other pairs are inactive; they are flushed when activated);
+ *  - CR4 write changing PGE, PAE, PSE or PCIDE, CR0 write changing PG or
+ *    WP, EFER write changing NXE: everything, global included (the active
+ *    pair now, the others when next activated).
+ *
+ * The TLB rule: a guest write to one of its page-table entries does not
+ * reach the back end's spaces by itself.  Exactly as on hardware, the guest
+ * must invlpg the address (or reload CR3 for non-global entries, or toggle
+ * CR4.PGE for global ones) before it may rely on the new entry; until then
+ * the old translation may still be used.  Operating systems already obey
+ * this rule for the hardware TLB, so page-table pages need no write
+ * tracking.  (A permission *increase* needs no flush either way: a fault on
+ * the stale, narrower translation walks the guest's tables again and finds
+ * the new entry, so the guest sees no spurious fault.)
+ */
+#ifndef VAM_SHADOW_H
+#define VAM_SHADOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vam/backend.h"
+#include "vam/vcpu.h"
+
+#define VAM_SHADOW_MAX_PAIRS (BE_MAX_SPACES / 2)
+#define VAM_SHADOW_LARGE     32     /* large pages with installed pieces, per pair */
+
+/* A 2 MiB or 1 GiB guest page some 4 KiB pieces of which are installed. */
+struct vam_shadow_large {
+    uint64_t va;                /* base of the large page */
+    uint64_t size;              /* 2 MiB or 1 GiB; 0 = slot free */
+    bool global;                /* some piece was installed global */
+    uint64_t pieces[8];         /* 2 MiB: which of the 512 pieces are installed */
+};
+
+struct vam_shadow_pair {
+    bool used;
+    uint64_t cr3;               /* key: CR3 bits 51:12 */
+    be_space_t kernel, user;
+    uint64_t last_use;          /* LRU clock */
+    uint32_t flush_gen;         /* == shadow.flush_gen once flushed since the last full flush */
+    bool nonglobal_installed;   /* something to flush at the next CR3 write */
+    bool global_installed;      /* global translations, kept by CR3 writes */
+    unsigned nlarge;
+    struct vam_shadow_large large[VAM_SHADOW_LARGE];
+};
+
+struct vam_shadow {
+    unsigned max_pairs;
+    int active;                 /* index of the active pair, -1 before the first CR3 */
+    uint64_t clock;
+    uint32_t flush_gen;         /* bumped by every full flush */
+    struct vam_shadow_pair pair[VAM_SHADOW_MAX_PAIRS];
+    const char *error;          /* the last ERROR's reason */
+    /* statistics */
+    uint64_t fills, injected, evictions;
+};
+
+/* max_pairs is clamped to 1..VAM_SHADOW_MAX_PAIRS.  Creates no spaces yet. */
+void vam_shadow_init(struct vam_shadow *sh, unsigned max_pairs);
+
+enum vam_shadow_result {
+    VAM_SHADOW_OK,              /* done (a fault: retry the instruction) */
+    VAM_SHADOW_INJECT,          /* deliver *ev (a #PF) to the guest */
+    VAM_SHADOW_ERROR,           /* VAM-level failure: see vam_shadow_error */
+};
+
+struct vam_event;
+
+/* The guest wrote CR3 (value already validated by the emulator).  Sets
+ * v->cr3, finds or makes the pair, activates it (be_space_activate) and
+ * flushes its non-global translations.  ERROR when no back-end space can be
+ * had. */
+enum vam_shadow_result vam_shadow_set_cr3(struct vam_shadow *sh, struct vam_vcpu *v,
+                                          uint64_t cr3);
+
+/* A #PF the back end reported for guest code (either mode): cr2 and the
+ * hardware error code (only W and I are used; the mode is v->cpl).  OK:
+ * translation installed, retry.  INJECT: *ev is the guest's #PF (error code
+ * from the guest's tables, cr2).  ERROR: reserved bit in the back end's own
+ * tables, a table or page outside guest RAM, or be_map refused. */
+enum vam_shadow_result vam_shadow_page_fault(struct vam_shadow *sh, struct vam_vcpu *v,
+                                             uint64_t cr2, uint64_t error_code,
+                                             struct vam_event *ev);
+
+/* invlpg va (also what INVPCID type 0 for the current PCID would do). */
+void vam_shadow_invlpg(struct vam_shadow *sh, uint64_t va);
+
+/* Architectural side effects of control-register writes; call after the
+ * new value is stored in v. */
+void vam_shadow_cr0_written(struct vam_shadow *sh, uint64_t old_cr0, uint64_t new_cr0);
+void vam_shadow_cr4_written(struct vam_shadow *sh, uint64_t old_cr4, uint64_t new_cr4);
+void vam_shadow_efer_written(struct vam_shadow *sh, uint64_t old_efer, uint64_t new_efer);
+
+/* Flush every pair: non-global translations only, or everything. */
+void vam_shadow_flush_all(struct vam_shadow *sh, bool include_global);
+
+/* What went wrong in the last ERROR (static text). */
+const char *vam_shadow_error(const struct vam_shadow *sh);
+
+#endif

@@ -1,0 +1,261 @@
+/*
+ * The back end's spaces as the guest's TLB (include/vam/shadow.h).
+ */
+#include "vam/shadow.h"
+#include "vam/inject.h"
+#include "vam/walk.h"
+#include "cpu-internal.h"
+
+#define CR3_KEY_MASK 0x000ffffffffff000ull
+#define SIZE_1G (1ull << 30)
+
+void vam_shadow_init(struct vam_shadow *sh, unsigned max_pairs)
+{
+    cpu_zero(sh, sizeof *sh);
+    sh->max_pairs = max_pairs < 1 ? 1 : max_pairs > VAM_SHADOW_MAX_PAIRS ? VAM_SHADOW_MAX_PAIRS
+                                                                           : max_pairs;
+    sh->active = -1;
+    sh->flush_gen = 1;
+}
+
+static enum vam_shadow_result error(struct vam_shadow *sh, const char *why)
+{
+    sh->error = why;
+    return VAM_SHADOW_ERROR;
+}
+
+const char *vam_shadow_error(const struct vam_shadow *sh)
+{
+    return sh->error ? sh->error : "no error";
+}
+
+/* Flushes one pair: its non-global translations, or all of them. */
+static void pair_flush(struct vam_shadow *sh, struct vam_shadow_pair *p, bool include_global)
+{
+    if (include_global) {
+        if (p->nonglobal_installed || p->global_installed) {
+            be_flush(p->kernel, true);
+            be_flush(p->user, true);
+        }
+        p->nonglobal_installed = p->global_installed = false;
+        p->nlarge = 0;
+        cpu_zero(p->large, sizeof p->large);
+        p->flush_gen = sh->flush_gen;
+        return;
+    }
+    if (p->nonglobal_installed) {
+        be_flush(p->kernel, false);
+        be_flush(p->user, false);
+    }
+    p->nonglobal_installed = false;
+    /* large pages whose pieces were all non-global are gone */
+    for (unsigned i = 0; i < VAM_SHADOW_LARGE; i++)
+        if (p->large[i].size && !p->large[i].global) {
+            cpu_zero(&p->large[i], sizeof p->large[i]);
+            p->nlarge--;
+        }
+}
+
+/* The pair for key: found, created, or the least recently used one reused. */
+static int get_pair(struct vam_shadow *sh, uint64_t key)
+{
+    unsigned used = 0;
+    int lru = -1;
+    for (unsigned i = 0; i < sh->max_pairs; i++) {
+        struct vam_shadow_pair *p = &sh->pair[i];
+        if (!p->used)
+            continue;
+        if (p->cr3 == key)
+            return (int)i;
+        used++;
+        if (lru < 0 || p->last_use < sh->pair[lru].last_use)
+            lru = (int)i;
+    }
+    if (used < sh->max_pairs) {
+        for (unsigned i = 0; i < sh->max_pairs; i++) {
+            struct vam_shadow_pair *p = &sh->pair[i];
+            if (p->used)
+                continue;
+            be_space_t k = be_space_create(BE_SPACE_KERNEL);
+            if (k < 0)
+                break;
+            be_space_t u = be_space_create(BE_SPACE_USER);
+            if (u < 0) {
+                be_space_destroy(k);
+                break;
+            }
+            cpu_zero(p, sizeof *p);
+            p->used = true;
+            p->cr3 = key;
+            p->kernel = k;
+            p->user = u;
+            p->flush_gen = sh->flush_gen;
+            return (int)i;
+        }
+    }
+    if (lru < 0)
+        return -1;
+    /* reuse the least recently used pair for the new CR3 */
+    struct vam_shadow_pair *p = &sh->pair[lru];
+    pair_flush(sh, p, true);
+    p->cr3 = key;
+    sh->evictions++;
+    if (sh->active == lru)
+        sh->active = -1;
+    return lru;
+}
+
+enum vam_shadow_result vam_shadow_set_cr3(struct vam_shadow *sh, struct vam_vcpu *v,
+                                          uint64_t cr3)
+{
+    v->cr3 = cr3;
+    int i = get_pair(sh, cr3 & CR3_KEY_MASK);
+    if (i < 0)
+        return error(sh, "no back-end address space for a new CR3");
+    struct vam_shadow_pair *p = &sh->pair[i];
+    /* a CR3 write flushes the non-global translations; a full flush that
+     * happened while this pair was inactive is done now */
+    pair_flush(sh, p, p->flush_gen != sh->flush_gen);
+    p->last_use = ++sh->clock;
+    if (sh->active != i) {
+        be_space_activate(p->kernel, p->user);
+        sh->active = i;
+    }
+    return VAM_SHADOW_OK;
+}
+
+/* Records that a 4 KiB piece of a large page is installed in pair p. */
+static void note_large(struct vam_shadow *sh, struct vam_shadow_pair *p, uint64_t va,
+                       uint64_t size, bool global)
+{
+    uint64_t base = va & ~(size - 1);
+    struct vam_shadow_large *l = 0;
+    for (unsigned i = 0; i < VAM_SHADOW_LARGE && !l; i++)
+        if (p->large[i].size == size && p->large[i].va == base)
+            l = &p->large[i];
+    if (!l) {
+        for (unsigned i = 0; i < VAM_SHADOW_LARGE && !l; i++)
+            if (!p->large[i].size)
+                l = &p->large[i];
+        if (!l) {
+            pair_flush(sh, p, true);        /* out of room: drop everything (TLB capacity) */
+            l = &p->large[0];
+        }
+        l->va = base;
+        l->size = size;
+        p->nlarge++;
+    }
+    l->global = l->global || global;
+    if (size != SIZE_1G) {
+        unsigned piece = (unsigned)(va >> 12) & 511;
+        l->pieces[piece / 64] |= 1ull << (piece % 64);
+    }
+}
+
+enum vam_shadow_result vam_shadow_page_fault(struct vam_shadow *sh, struct vam_vcpu *v,
+                                             uint64_t cr2, uint64_t error_code,
+                                             struct vam_event *ev)
+{
+    if (sh->active < 0)
+        return error(sh, "page fault before the first CR3");
+    if (error_code & X86_PF_RSVD)
+        return error(sh, "reserved bit in the back end's own page tables");
+    bool user = v->cpl == 3;
+    unsigned acc = (unsigned)error_code & (VAM_ACC_WRITE | VAM_ACC_FETCH);
+    if (user)
+        acc |= VAM_ACC_USER;
+
+    struct vam_walk w;
+    switch (vam_walk(v, cr2, acc, &w)) {
+    case VAM_WALK_OK:
+        break;
+    case VAM_WALK_FAULT:
+        *ev = vam_exception(X86_EXC_PF, w.error_code, cr2);
+        sh->injected++;
+        return VAM_SHADOW_INJECT;
+    case VAM_WALK_NONCANONICAL:
+        return error(sh, "page fault at a non-canonical address");
+    case VAM_WALK_BAD_GPA:
+        return error(sh, "guest page table or page outside guest RAM");
+    }
+
+    struct vam_shadow_pair *p = &sh->pair[sh->active];
+    unsigned perm = BE_R;
+    bool writable = user ? w.writable : (w.writable || !(v->cr0 & X86_CR0_WP));
+    if (writable && w.dirty)
+        perm |= BE_W;
+    if (!w.nx)
+        perm |= BE_X;
+    if (w.user)
+        perm |= BE_USER;
+    if (w.global)
+        perm |= BE_GLOBAL;
+    if (w.page_size > 4096)
+        note_large(sh, p, cr2, w.page_size, w.global);
+    if (!be_map(user ? p->user : p->kernel, cr2 & ~0xfffull, w.gpa & ~0xfffull, perm))
+        return error(sh, "the back end refused a translation");
+    if (w.global)
+        p->global_installed = true;
+    else
+        p->nonglobal_installed = true;
+    sh->fills++;
+    return VAM_SHADOW_OK;
+}
+
+void vam_shadow_invlpg(struct vam_shadow *sh, uint64_t va)
+{
+    va &= ~0xfffull;
+    for (unsigned i = 0; i < sh->max_pairs; i++) {
+        struct vam_shadow_pair *p = &sh->pair[i];
+        /* a pair awaiting a full flush holds nothing it may still use */
+        if (!p->used || p->flush_gen != sh->flush_gen ||
+            !(p->nonglobal_installed || p->global_installed))
+            continue;
+        be_unmap(p->kernel, va);
+        be_unmap(p->user, va);
+        for (unsigned j = 0; j < VAM_SHADOW_LARGE; j++) {
+            struct vam_shadow_large *l = &p->large[j];
+            if (!l->size || va - l->va >= l->size)
+                continue;
+            if (l->size == SIZE_1G) {
+                pair_flush(sh, p, true);
+                break;
+            }
+            for (unsigned k = 0; k < 512; k++)
+                if ((l->pieces[k / 64] >> (k % 64)) & 1) {
+                    be_unmap(p->kernel, l->va + 4096ull * k);
+                    be_unmap(p->user, l->va + 4096ull * k);
+                }
+            cpu_zero(l, sizeof *l);
+            p->nlarge--;
+        }
+    }
+}
+
+void vam_shadow_flush_all(struct vam_shadow *sh, bool include_global)
+{
+    if (include_global)
+        sh->flush_gen++;
+    /* inactive pairs: non-global entries go at their next CR3 write anyway,
+     * a full flush at their next activation (flush_gen) */
+    if (sh->active >= 0)
+        pair_flush(sh, &sh->pair[sh->active], include_global);
+}
+
+void vam_shadow_cr0_written(struct vam_shadow *sh, uint64_t old_cr0, uint64_t new_cr0)
+{
+    if ((old_cr0 ^ new_cr0) & (X86_CR0_PG | X86_CR0_WP))
+        vam_shadow_flush_all(sh, true);
+}
+
+void vam_shadow_cr4_written(struct vam_shadow *sh, uint64_t old_cr4, uint64_t new_cr4)
+{
+    if ((old_cr4 ^ new_cr4) & (X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE | X86_CR4_PCIDE))
+        vam_shadow_flush_all(sh, true);
+}
+
+void vam_shadow_efer_written(struct vam_shadow *sh, uint64_t old_efer, uint64_t new_efer)
+{
+    if ((old_efer ^ new_efer) & X86_EFER_NXE)
+        vam_shadow_flush_all(sh, true);
+}
