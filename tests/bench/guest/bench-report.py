@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""Parse, check and tabulate the guest microbenchmarks' serial logs.
+
+  bench-report.py check LOG [--names N,N,...]
+      Exit 0 only if the run finished (BENCH-DONE failed=0, no BENCH-ERROR)
+      and every benchmark reported a finite positive us= and iters=.
+
+  bench-report.py report --out PREFIX --run MODE:CONFIG:LOG [--run ...]
+                         [--meta KEY=VALUE ...]
+      Writes PREFIX.md, PREFIX.csv and PREFIX.svg: per mode, each benchmark
+      in microseconds per operation and as a ratio to native, beside the
+      thesis's LMbench2 ratios. Several logs of one MODE:CONFIG (rounds) are
+      combined by taking the fastest. Prints the Markdown.
+
+Standard library only (Debian's python3).
+"""
+import argparse
+import csv
+import html
+import math
+import re
+import sys
+
+# Every name abbench prints, in run-bench.sh's order.
+NAMES = ["null_syscall", "null_read", "null_write", "null_io", "stat", "open_close",
+         "sig_install", "sig_handle", "fork", "exec", "sh", "pipe_rtt", "ctx_2p"]
+# The rows of the chart (null_read/null_write are folded into null_io).
+CHART_NAMES = ["null_syscall", "null_io", "stat", "open_close", "sig_install",
+               "sig_handle", "fork", "exec", "sh", "pipe_rtt", "ctx_2p"]
+
+WHAT = {
+    "null_syscall": "getppid()",
+    "null_read": "read 1 byte, /dev/zero",
+    "null_write": "write 1 byte, /dev/null",
+    "null_io": "mean of null_read, null_write",
+    "stat": "stat() of a /tmp file",
+    "open_close": "open() + close()",
+    "sig_install": "sigaction()",
+    "sig_handle": "kill(self) + handler",
+    "fork": "fork + exit + wait",
+    "exec": "fork + execve(hello) + wait",
+    "sh": "fork + sh -c hello + wait",
+    "pipe_rtt": "pipe round trip, 2 processes",
+    "ctx_2p": "context switch, 2-process ring",
+}
+
+# The thesis's LMbench2 results, Linux 2.6.9 on a Pentium 4 2.8 GHz, in
+# microseconds (shared/notes/anchors.md; thesis chapter 5.2):
+# raw = native, nop = afterburnt on raw hardware, xeno = XenoLinux
+# (para-virtualized on Xen), pre = afterburnt on Xen (through the VAM).
+THESIS = {
+    "null_syscall": (0.46, 0.46, 0.45, 0.44),
+    "null_io": (0.53, 0.52, 0.52, 0.50),
+    "stat": (1.34, 1.40, 1.29, 1.37),
+    "open_close": (2.03, 2.03, 1.83, 1.82),
+    "sig_install": (0.89, 0.91, 0.89, 0.89),
+    "sig_handle": (2.93, 3.19, 0.97, 1.70),
+    "fork": (77, 83, 182, 243),
+    "exec": (310, 324, 545, 700),
+    "sh": (5910, 5938, 6711, 7235),
+}
+
+CONFIGS = ["native", "afterburnt", "paravirt", "xen_afterburnt"]
+CONFIG_TITLE = {
+    "native": "native",
+    "afterburnt": "afterburnt (native)",
+    "paravirt": "para-virt on Xen",
+    "xen_afterburnt": "afterburnt on Xen (VAM)",
+}
+MODE_TITLE = {
+    "wall": "wall-clock (plain QEMU TCG)",
+    "icount": "deterministic (QEMU TCG, -icount shift=1,sleep=off)",
+}
+
+LINE_RE = re.compile(r"^(BENCH-INFO|BENCH-ERROR|BENCH-DONE|BENCH)\s+(.*)$")
+
+
+def parse_log(path):
+    """Returns (results, info, errors, done): results[name] = dict of fields."""
+    results, info, errors, done = {}, [], [], None
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8", "replace").replace("\r", "")
+    for line in text.split("\n"):
+        m = LINE_RE.match(line.strip())
+        if not m:
+            continue
+        kind, rest = m.group(1), m.group(2).strip()
+        fields = dict(kv.split("=", 1) for kv in rest.split() if "=" in kv)
+        if kind == "BENCH" and "name" in fields:
+            results[fields["name"]] = fields
+        elif kind == "BENCH-INFO":
+            info.append(fields)
+        elif kind == "BENCH-ERROR":
+            errors.append(rest)
+        elif kind == "BENCH-DONE":
+            done = fields
+    return results, info, errors, done
+
+
+def positive(value):
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(x) and x > 0
+
+
+def check_log(path, names):
+    results, info, errors, done = parse_log(path)
+    problems = []
+    if done is None:
+        problems.append("no BENCH-DONE line: the benchmark script did not finish")
+    elif done.get("failed") != "0":
+        problems.append("BENCH-DONE failed=%s" % done.get("failed"))
+    problems += ["BENCH-ERROR %s" % e for e in errors]
+    for name in names:
+        r = results.get(name)
+        if r is None:
+            problems.append("%s: no BENCH line" % name)
+            continue
+        for key in ("us", "med_us", "iters"):
+            if not positive(r.get(key)):
+                problems.append("%s: %s=%s is not a positive number" % (name, key, r.get(key)))
+    sources = [i["clocksource"] for i in info if "clocksource" in i]
+    bad = [s for s in sources if not s.startswith("tsc")]
+    if not sources:
+        problems.append("no clocksource reported")
+    elif bad:
+        problems.append("guest clocksource %s (not the TSC): timings are jiffy-grained" % bad[0])
+    return results, problems
+
+
+def fmt_us(x):
+    if x is None:
+        return ""
+    if x >= 100:
+        return "%.0f" % x
+    if x >= 10:
+        return "%.1f" % x
+    if x >= 1:
+        return "%.2f" % x
+    return "%.3f" % x
+
+
+def fmt_ratio(x):
+    return "" if x is None else "%.2f" % x
+
+
+def combine(runs):
+    """runs: list of result dicts of one MODE:CONFIG; keep the fastest."""
+    out = {}
+    for results in runs:
+        for name, r in results.items():
+            us, med = float(r["us"]), float(r["med_us"])
+            prev = out.get(name)
+            if prev is None or us < prev["us"]:
+                out[name] = {"us": us, "med_us": med, "iters": int(r["iters"]), "rounds": len(runs)}
+    return out
+
+
+def build_rows(data, modes):
+    rows = []
+    for mode in modes:
+        per = data.get(mode, {})
+        native = per.get("native", {})
+        for name in NAMES:
+            row = {"mode": mode, "benchmark": name, "what": WHAT[name]}
+            nat = native.get(name)
+            row["iters"] = nat["iters"] if nat else ""
+            for cfg in CONFIGS:
+                r = per.get(cfg, {}).get(name)
+                if cfg not in per:
+                    row[cfg + "_us"] = "pending"
+                    row[cfg + "_med_us"] = "pending"
+                    row[cfg + "_ratio"] = "pending"
+                    continue
+                row[cfg + "_us"] = r["us"] if r else None
+                row[cfg + "_med_us"] = r["med_us"] if r else None
+                row[cfg + "_ratio"] = (r["us"] / nat["us"]) if (r and nat and nat["us"] > 0) else None
+            t = THESIS.get(name)
+            row["thesis_raw_us"] = t[0] if t else None
+            row["thesis_nop_ratio"] = t[1] / t[0] if t else None
+            row["thesis_xeno_ratio"] = t[2] / t[0] if t else None
+            row["thesis_pre_ratio"] = t[3] / t[0] if t else None
+            rows.append(row)
+    return rows
+
+
+def cell(v, fmt):
+    if v == "pending":
+        return "pending"
+    if v is None:
+        return "—"
+    return fmt(v)
+
+
+def markdown(rows, modes, meta, runs_info):
+    out = []
+    out.append("# Guest microbenchmarks: Linux 6.1 native vs afterburnt under QEMU")
+    out.append("")
+    for k, v in meta:
+        out.append("- %s: %s" % (k, v))
+    out.append("")
+    out.append("Microseconds per operation (fastest of 5 batches, LMbench style; the fastest run"
+               " if there were several rounds). Ratios are to native in the same mode; the thesis"
+               " columns are its LMbench2 ratios for Linux 2.6.9 on a Pentium 4 (raw = native,"
+               " NOP = afterburnt on raw hardware, Xeno = para-virtualized on Xen, pre ="
+               " afterburnt on Xen). Para-virt and afterburnt-on-Xen runs are not built yet:"
+               " pending.")
+    out.append("")
+    for mode in modes:
+        out.append("## %s" % MODE_TITLE.get(mode, mode))
+        out.append("")
+        out.append("| benchmark | operation | iters | native µs | afterburnt µs | afterburnt / native"
+                   " | para-virt / native | Xen afterburnt / native"
+                   " | thesis raw µs | thesis NOP / raw | thesis Xeno / raw | thesis pre / raw |")
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in rows:
+            if r["mode"] != mode:
+                continue
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r["benchmark"], r["what"], r["iters"],
+                cell(r["native_us"], fmt_us), cell(r["afterburnt_us"], fmt_us),
+                cell(r["afterburnt_ratio"], fmt_ratio),
+                cell(r["paravirt_ratio"], fmt_ratio), cell(r["xen_afterburnt_ratio"], fmt_ratio),
+                cell(r["thesis_raw_us"], fmt_us), cell(r["thesis_nop_ratio"], fmt_ratio),
+                cell(r["thesis_xeno_ratio"], fmt_ratio), cell(r["thesis_pre_ratio"], fmt_ratio)))
+        out.append("")
+    if runs_info:
+        out.append("Runs (QEMU wall seconds per boot, guest clocksource, iteration scale):")
+        out.append("")
+        out.append("| mode | config | round | boot wall s | clocksource | pct | log |")
+        out.append("|---|---|---:|---:|---|---:|---|")
+        for ri in runs_info:
+            out.append("| %s | %s | %s | %s | %s | %s | %s |" % ri)
+        out.append("")
+    return "\n".join(out)
+
+
+def write_csv(path, rows):
+    cols = ["mode", "benchmark", "iters"]
+    for cfg in CONFIGS:
+        cols += [cfg + "_us", cfg + "_med_us", cfg + "_ratio"]
+    cols += ["thesis_raw_us", "thesis_nop_ratio", "thesis_xeno_ratio", "thesis_pre_ratio"]
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for r in rows:
+            vals = []
+            for c in cols:
+                v = r.get(c)
+                if v is None:
+                    vals.append("")
+                elif isinstance(v, float):
+                    vals.append("%.6g" % v)
+                else:
+                    vals.append(v)
+            w.writerow(vals)
+
+
+def svg_chart(rows, modes):
+    """Grouped horizontal bars: per benchmark, our afterburnt/native ratio in
+    each mode, the thesis's three ratios, and the two pending configurations."""
+    series = []
+    palette = {"wall": "#1f77b4", "icount": "#17becf"}
+    for mode in modes:
+        series.append(("ours: afterburnt / native, %s" % mode, palette.get(mode, "#2ca02c"),
+                       ("ours", mode, "afterburnt_ratio")))
+    series += [
+        ("ours: para-virt on Xen / native (pending)", None, ("pending", None, None)),
+        ("ours: afterburnt on Xen (VAM) / native (pending)", None, ("pending", None, None)),
+        ("thesis: NOP (afterburnt, native) / raw", "#7f7f7f", ("thesis", None, "thesis_nop_ratio")),
+        ("thesis: Xeno (para-virt on Xen) / raw", "#ffbb78", ("thesis", None, "thesis_xeno_ratio")),
+        ("thesis: pre (afterburnt on Xen) / raw", "#d62728", ("thesis", None, "thesis_pre_ratio")),
+    ]
+    by = {(r["mode"], r["benchmark"]): r for r in rows}
+
+    def value(name, spec):
+        kind, mode, key = spec
+        if kind == "pending":
+            return None
+        r = by.get((mode if kind == "ours" else modes[0], name))
+        v = r.get(key) if r else None
+        return v if isinstance(v, float) else None
+
+    vmax = 1.0
+    for name in CHART_NAMES:
+        for _, _, spec in series:
+            v = value(name, spec)
+            if v is not None:
+                vmax = max(vmax, v)
+    vmax = math.ceil(vmax * 1.1 * 2) / 2  # to the next 0.5
+
+    bar_h, gap = 9, 12
+    group_h = bar_h * len(series) + gap
+    left, right, top = 150, 60, 60
+    plot_w = 560
+    legend_h = 16 * len(series) + 20
+    height = top + group_h * len(CHART_NAMES) + 40 + legend_h
+    width = left + plot_w + right
+    x = lambda v: left + v / vmax * plot_w  # noqa: E731
+    o = []
+    o.append('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+             'font-family="sans-serif" font-size="11">' % (width, height))
+    o.append('<rect width="100%" height="100%" fill="white"/>')
+    o.append('<text x="%d" y="22" font-size="14" font-weight="bold">Guest microbenchmarks: '
+             'ratio to native (lower is better)</text>' % left)
+    o.append('<text x="%d" y="40" fill="#555">Linux 6.1 under QEMU TCG (this project) beside '
+             'the thesis&#8217;s LMbench2, Linux 2.6.9</text>' % left)
+    plot_bottom = top + group_h * len(CHART_NAMES)
+    step = 0.5 if vmax <= 4 else 1.0
+    t = 0.0
+    while t <= vmax + 1e-9:
+        o.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="%s"/>'
+                 % (x(t), top - 4, x(t), plot_bottom, "#000" if abs(t - 1) < 1e-9 else "#ddd",
+                    "1.2" if abs(t - 1) < 1e-9 else "1"))
+        o.append('<text x="%.1f" y="%d" text-anchor="middle">%.1f</text>' % (x(t), plot_bottom + 14, t))
+        t += step
+    o.append('<text x="%.1f" y="%d" text-anchor="middle">ratio to native</text>'
+             % (x(vmax / 2), plot_bottom + 30))
+    for gi, name in enumerate(CHART_NAMES):
+        y0 = top + gi * group_h
+        o.append('<text x="%d" y="%.1f" text-anchor="end" font-weight="bold">%s</text>'
+                 % (left - 8, y0 + bar_h * len(series) / 2 + 4, html.escape(name)))
+        for si, (_, color, spec) in enumerate(series):
+            v = value(name, spec)
+            y = y0 + si * bar_h
+            if spec[0] == "pending":
+                o.append('<rect x="%d" y="%d" width="40" height="%d" fill="none" stroke="#999" '
+                         'stroke-dasharray="2,2"/>' % (left, y, bar_h - 1))
+                o.append('<text x="%d" y="%.1f" fill="#777" font-size="8">pending</text>'
+                         % (left + 44, y + bar_h - 1.5))
+                continue
+            if v is None:
+                if spec[0] == "thesis" and spec[2] == "thesis_nop_ratio":
+                    o.append('<text x="%d" y="%.1f" fill="#999" font-size="8">no thesis figures</text>'
+                             % (left + 3, y + bar_h - 1.5))
+                continue
+            o.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>'
+                     % (left, y, max(0.5, x(v) - left), bar_h - 1, color))
+            o.append('<text x="%.1f" y="%.1f" font-size="8">%.2f</text>' % (x(v) + 3, y + bar_h - 1.5, v))
+    ly = plot_bottom + 48
+    for i, (label, color, _) in enumerate(series):
+        if color is None:
+            o.append('<rect x="%d" y="%d" width="12" height="10" fill="none" stroke="#555" '
+                     'stroke-dasharray="2,2"/>' % (left, ly + 16 * i))
+        else:
+            o.append('<rect x="%d" y="%d" width="12" height="10" fill="%s"/>' % (left, ly + 16 * i, color))
+        o.append('<text x="%d" y="%d">%s</text>' % (left + 18, ly + 16 * i + 9, html.escape(label)))
+    o.append("</svg>")
+    return "\n".join(o) + "\n"
+
+
+def cmd_check(args):
+    names = args.names.split(",") if args.names else NAMES
+    results, problems = check_log(args.log, names)
+    if problems:
+        for p in problems:
+            print("bench-report: %s: %s" % (args.log, p), file=sys.stderr)
+        return 1
+    print("bench-report: %s: all %d benchmarks reported positive times" % (args.log, len(names)))
+    for name in names:
+        r = results[name]
+        print("  %-13s %12s us  (iters %s)" % (name, r["us"], r["iters"]))
+    return 0
+
+
+def cmd_report(args):
+    data, modes, runs_info, failed = {}, [], [], False
+    rounds = {}
+    for spec in args.run:
+        try:
+            mode, cfg, log = spec.split(":", 2)
+        except ValueError:
+            sys.exit("bench-report: --run wants MODE:CONFIG:LOG, got %r" % spec)
+        if cfg not in CONFIGS:
+            sys.exit("bench-report: unknown config %r (one of %s)" % (cfg, ", ".join(CONFIGS)))
+        if mode not in modes:
+            modes.append(mode)
+        results, problems = check_log(log, NAMES)
+        for p in problems:
+            print("bench-report: %s: %s" % (log, p), file=sys.stderr)
+            failed = True
+        data.setdefault(mode, {}).setdefault(cfg, []).append(results)
+        rounds[(mode, cfg)] = rounds.get((mode, cfg), 0) + 1
+        _, info, _, _ = parse_log(log)
+        cs = next((i["clocksource"] for i in info if "clocksource" in i), "?")
+        pct = next((i["pct"] for i in info if "pct" in i), "?")
+        try:
+            secs = open(log + ".seconds").read().strip()
+        except OSError:
+            secs = "?"
+        runs_info.append((mode, cfg, rounds[(mode, cfg)], secs, cs, pct, log.rsplit("/", 1)[-1]))
+    combined = {m: {c: combine(v) for c, v in per.items()} for m, per in data.items()}
+    rows = build_rows(combined, modes)
+    meta = [tuple(m.split("=", 1)) for m in args.meta]
+    md = markdown(rows, modes, meta, runs_info)
+    with open(args.out + ".md", "w") as f:
+        f.write(md + "\n")
+    write_csv(args.out + ".csv", rows)
+    with open(args.out + ".svg", "w") as f:
+        f.write(svg_chart(rows, modes))
+    print(md)
+    return 1 if failed else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("check")
+    c.add_argument("log")
+    c.add_argument("--names", default="")
+    r = sub.add_parser("report")
+    r.add_argument("--out", required=True)
+    r.add_argument("--run", action="append", required=True)
+    r.add_argument("--meta", action="append", default=[])
+    args = ap.parse_args()
+    return cmd_check(args) if args.cmd == "check" else cmd_report(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
