@@ -1,15 +1,17 @@
 /*
- * The Xen back end's start of day: set up events, time, traps and memory,
- * check them, then hand over to the front end (vam_fe_main).
+ * The Xen back end's start of day: set up events, traps, the VAM's stack
+ * for guest entries, time and memory, check them, then hand over to the
+ * front end (vam_fe_main).
  */
 #include "hypercall.h"
 #include "xen-console.h"
 #include "xen-events.h"
+#include "xen-guest.h"
 #include "xen-memory.h"
 #include "xen-time.h"
+#include "xen-traps.h"
 
 void vamxen_start(start_info_t *si) __attribute__((noreturn));
-#include "xen-traps.h"
 
 void vamxen_panic(const char *what, long code)
 {
@@ -67,6 +69,7 @@ void vamxen_start(start_info_t *si)
 
     vamxen_events_init(si);
     vamxen_traps_init();
+    vamxen_guest_init();
     vamxen_time_init(on_timer_port);
     xen_puts("VAM: TSC ");
     xen_put_dec(be_tsc_hz() / 1000);

@@ -1,6 +1,6 @@
 /*
- * Events on Xen: shared_info, the event-channel upcall, masking and
- * blocking (backend.h: be_events_mask/unmask, be_block).
+ * Events on Xen: shared_info, the callbacks, the event-channel upcall,
+ * masking and blocking (backend.h: be_events_mask/unmask, be_block).
  *
  * 2-level event channels: Xen sets evtchn_pending[port]; if the port is not
  * masked it also sets bit port/64 of the vCPU's evtchn_pending_sel and the
@@ -33,6 +33,15 @@ static void clear_bit_locked(unsigned long *word, unsigned bit)
     asm volatile("lock btr %1, %0" : "+m"(*word) : "r"((unsigned long)bit) : "memory");
 }
 
+static void register_callback(unsigned type, unsigned flags, const char *entry)
+{
+    struct callback_register cb = {.type = (uint16_t)type, .flags = (uint16_t)flags,
+                                   .address = (unsigned long)entry};
+    long rc = xen_hypercall2(__HYPERVISOR_callback_op, CALLBACKOP_register, (unsigned long)&cb);
+    if (rc)
+        vamxen_panic("callback_op(register) failed", (long)type);
+}
+
 void vamxen_events_init(start_info_t *si)
 {
     unsigned long pte = (si->shared_info & ~0xfffUL) | 0x63;   /* P|RW|A|D */
@@ -43,11 +52,11 @@ void vamxen_events_init(start_info_t *si)
     vamxen_shared = (struct shared_info *)shared_page;
     vamxen_vcpu = &vamxen_shared->vcpu_info[0];
 
-    rc = xen_hypercall3(__HYPERVISOR_set_callbacks, (unsigned long)vamxen_event_callback,
-                        (unsigned long)vamxen_failsafe_callback,
-                        (unsigned long)vamxen_syscall_callback);
-    if (rc)
-        vamxen_panic("set_callbacks failed", rc);
+    /* callback_op rather than set_callbacks: only it can make the syscall
+     * callback mask events (the event callback always does) */
+    register_callback(CALLBACKTYPE_event, 0, vamxen_event_callback);
+    register_callback(CALLBACKTYPE_failsafe, CALLBACKF_mask_events, vamxen_failsafe_callback);
+    register_callback(CALLBACKTYPE_syscall, CALLBACKF_mask_events, vamxen_syscall_callback);
 }
 
 int vamxen_bind_virq(unsigned virq, vamxen_port_handler handler)
@@ -63,8 +72,8 @@ int vamxen_bind_virq(unsigned virq, vamxen_port_handler handler)
     return (int)bind.port;
 }
 
-/* Called from vamxen_event_callback with events masked. */
-void vamxen_handle_events(void);
+/* Called with events masked: from vamxen_event_callback when the VAM was
+ * interrupted (in be_block), from vamxen_guest_event when the guest was. */
 void vamxen_handle_events(void)
 {
     vamxen_vcpu->evtchn_upcall_pending = 0;
@@ -111,6 +120,8 @@ void be_events_unmask(void)
 void be_block(void)
 {
     /* SCHEDOP_block clears upcall_mask and blocks unless an event is
-     * deliverable; the upcall runs on the hypercall's way back. */
+     * deliverable; the upcall runs on the hypercall's way back (on the
+     * VAM's stack, in PV kernel mode).  The VAM runs masked again after. */
     xen_hypercall2(__HYPERVISOR_sched_op, SCHEDOP_block, 0);
+    be_events_mask();
 }

@@ -5,6 +5,11 @@
  * start_info page and %rsp at the top of a one-page boot stack inside the
  * initial mapping (shared/notes/xen-pv64-facts.md, section 1).  Nothing
  * else is set up: no trap table, no callbacks, events masked.
+ *
+ * The VAM moves at once to its own stack (vamxen_stack), the one stack it
+ * ever runs on: it boots on it, and Xen's kernel_sp (stack_switch, set in
+ * vamxen_guest_init) points at its top, so every trap, event and syscall
+ * of the guest (which runs in PV user mode) starts there afresh.
  */
 #include "xen-notes.h"
 
@@ -12,7 +17,7 @@
 	.globl	vamxen_entry
 vamxen_entry:
 	cld
-	leaq	vamxen_boot_stack_top(%rip), %rsp
+	leaq	vamxen_stack_top(%rip), %rsp
 	movq	%rsi, %rdi		/* start_info */
 	call	vamxen_start
 	/* vamxen_start never returns; if it does, crash the domain loudly. */
@@ -31,9 +36,10 @@ vamxen_hypercall_page:
 
 	.section .bss.stack, "aw", @nobits
 	.balign	4096
-vamxen_boot_stack:
-	.skip	16384
-vamxen_boot_stack_top:
+	.globl	vamxen_stack, vamxen_stack_top
+vamxen_stack:
+	.skip	32768
+vamxen_stack_top:
 
 /* ELF notes Xen needs to build a 64-bit PV dom0 (verified-facts.md). */
 	XEN_NOTE_STR(XEN_ELFNOTE_GUEST_OS, "VAM")

@@ -94,14 +94,36 @@ static bool is_pt_pfn(unsigned long pfn)
     return (pfn >= boot_pt_first && pfn < boot_pt_first + boot_pt_count) || pfn >= pool_first;
 }
 
+/* Frames given back by be_space_destroy, reused before the untouched rest
+ * of the pool. */
+static unsigned long free_pfns[PT_POOL_PAGES];
+static unsigned long n_free;
+
 unsigned long vamxen_alloc_pt_frame(const void **va)
 {
-    if (pool_next >= nr_pages)
+    unsigned long pfn;
+    if (n_free)
+        pfn = free_pfns[--n_free];
+    else if (pool_next < nr_pages)
+        pfn = pool_next++;
+    else
         vamxen_panic("page-table frame pool exhausted", (long)PT_POOL_PAGES);
-    unsigned long pfn = pool_next++;
     if (va)
         *va = (const void *)(VAMXEN_WINDOW_BASE + pfn * 4096);
     return p2m[pfn];
+}
+
+void vamxen_free_pt_frame(unsigned long mfn)
+{
+    unsigned long pfn = M2P[mfn];
+    if (pfn < pool_first || pfn >= pool_next || n_free >= PT_POOL_PAGES)
+        vamxen_panic("freeing a frame that is not an allocated page-table frame", (long)mfn);
+    free_pfns[n_free++] = pfn;
+}
+
+unsigned long vamxen_pt_frames_in_use(void)
+{
+    return pool_next - pool_first - n_free;
 }
 
 static void mmu_update_one(uint64_t ptr, uint64_t val)

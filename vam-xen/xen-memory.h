@@ -26,6 +26,11 @@ unsigned long vamxen_vam_va_to_mfn(const void *va);
  * (Xen refuses a page-table frame with a writable mapping).  Returns the
  * MFN and writes the window VA of the frame (read-only) to *va. */
 unsigned long vamxen_alloc_pt_frame(const void **va);
+/* Gives a frame back to the pool; it must no longer be a page table (no
+ * pin, no reference from another table). */
+void vamxen_free_pt_frame(unsigned long mfn);
+/* Page-table frames allocated and not given back (for tests). */
+unsigned long vamxen_pt_frames_in_use(void);
 unsigned long vamxen_pfn_to_mfn(unsigned long pfn);
 
 /* Writes a page-table frame's contents (it must not be in use yet). */

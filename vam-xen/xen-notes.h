@@ -10,9 +10,11 @@
 #define XEN_ELFNOTE_GUEST_OS       6
 #define XEN_ELFNOTE_LOADER         8
 
-/* The VAM's own link address.  L4 slot 504 (0xfffffc0000000000): Linux
- * leaves 0xfffffc0000000000-0xfffffdffffffffff unused on x86-64, so the VAM
- * can stay mapped there in every guest address space it builds. */
+/* The VAM's own link address.  L4 slot 504 (0xfffffc0000000000), in the
+ * range Linux leaves unused on x86-64 (0xfffffc0000000000-
+ * 0xfffffdffffffffff).  Only the VAM's boot L4 maps it: the guest's spaces
+ * never do, and be_map refuses the VAM's slots (504, 505) to the guest,
+ * which costs a Linux guest nothing. */
 #define VAMXEN_VIRT_BASE 0xfffffc0000000000
 
 #define XEN_NOTE_BEGIN(type)                        \

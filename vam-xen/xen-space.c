@@ -1,13 +1,30 @@
 /*
- * Address spaces on Xen (backend.h: be_space_*, be_map, be_unmap, be_flush).
+ * Address spaces on Xen (backend.h: be_space_*, be_map, be_unmap, be_flush)
+ * and which of them Xen runs the guest on.
  *
  * Each space is a pinned L4 from the page-table pool; intermediate tables
  * are allocated on demand and every entry is written with mmu_update (the
- * frames are read-only to the VAM, Xen validates each write).  Kernel-mode
- * spaces also carry the VAM's own L4 slots (image and RAM window), so the
- * VAM stays reachable from the guest kernel; user-mode spaces carry nothing
- * of the kernel's (every PV mapping is user-accessible in hardware, so
- * isolation is by absence).
+ * frames are read-only to the VAM, Xen validates each write).  No space
+ * carries anything of the VAM's own L4 slots (image and RAM window): the
+ * whole guest runs in PV user mode, where every PV mapping is accessible in
+ * hardware, so the VAM is protected by being absent.  Kernel spaces may
+ * receive be_map_vam pages (hot data, the gate), user spaces never.
+ *
+ * The VAM itself never leaves its boot L4 (PV kernel mode, Xen's
+ * guest_table).  The guest always runs on Xen's *user* page table
+ * (guest_table_user): be_resume installs the active kernel space or the
+ * active user space there with MMUEXT_NEW_USER_BASEPTR, depending on the
+ * guest mode it resumes, so each guest kernel<->user switch costs one
+ * mmuext_op (see README.md).
+ *
+ * TLB: Xen makes every user-accessible L1 entry global unless the entry
+ * carries its "guest kernel" bit 52 (pv/mm.h adjust_guest_l1e), and global
+ * entries survive the CR3 write of a PV mode toggle.  Every L1 entry the
+ * VAM writes carries bit 52 and never G, so no guest translation is global;
+ * without PCIDs each return to the guest then flushes all of them.  With
+ * PCIDs (Xen with XPTI) the toggle does not flush, so the VAM flushes
+ * explicitly whenever it changes the installed space, and invalidates
+ * entries it changes or removes in the installed space.
  */
 #include "xen-space.h"
 #include "hypercall.h"
@@ -19,11 +36,11 @@
 #define PTE_US 0x004UL
 #define PTE_A 0x020UL
 #define PTE_D 0x040UL
-#define PTE_G 0x100UL
 #define PTE_NX (1UL << 63)
 #define PTE_ADDR 0x000ffffffffff000UL
-/* Software bits (Xen lets guests use bits 9-11): Xen itself sets G on
- * user-accessible L1 entries, so the VAM records its own intent. */
+/* Xen's _PAGE_GUEST_KERNEL: keeps Xen from setting G on the entry. */
+#define PTE_XEN_GUEST_KERNEL (1UL << 52)
+/* Software bits (Xen lets guests use bits 9-11): the VAM's own records. */
 #define PTE_VAM_GLOBAL 0x200UL      /* the front end asked for a global page */
 #define PTE_VAM_OWNED 0x400UL       /* a be_map_vam page: never flushed */
 
@@ -34,6 +51,12 @@ struct space {
     const uint64_t *l4;     /* read-only view through the window */
 };
 static struct space spaces[BE_MAX_SPACES];
+
+/* The front end's choice (be_space_activate) and what Xen holds as the
+ * PV user page table (-1: none yet).  `reinstall` asks the next
+ * be_resume to install even if the space is already the installed one. */
+static be_space_t active_kernel = -1, active_user = -1, installed = -1;
+static bool reinstall;
 
 static uint64_t entry_maddr(unsigned long table_mfn, unsigned index)
 {
@@ -56,29 +79,91 @@ static void mmuext(unsigned cmd, unsigned long arg1)
         vamxen_panic("mmuext_op failed", rc);
 }
 
+static void invlpg(uint64_t va)
+{
+    struct mmuext_op op = {.cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va};
+    long rc = xen_hypercall4(__HYPERVISOR_mmuext_op, (unsigned long)&op, 1, 0, DOMID_SELF);
+    if (rc)
+        vamxen_panic("MMUEXT_INVLPG_LOCAL failed", rc);
+}
+
+static bool space_ok(be_space_t s)
+{
+    return s >= 0 && s < BE_MAX_SPACES && spaces[s].used;
+}
+
 be_space_t be_space_create(enum be_space_kind kind)
 {
-    bool kernel = kind == BE_SPACE_KERNEL;
     for (int s = 0; s < BE_MAX_SPACES; s++) {
         if (spaces[s].used)
             continue;
         const void *va;
         unsigned long mfn = vamxen_alloc_pt_frame(&va);
-        uint64_t l4[512] = {0};
-        if (kernel) {
-            /* share the VAM's slots with the boot L4 */
-            const uint64_t *boot = vamxen_boot_l4();
-            for (unsigned i = VAMXEN_FIRST_SLOT; i <= VAMXEN_LAST_SLOT; i++)
-                l4[i] = boot[i];
-        }
-        vamxen_fill_frame(mfn, l4, 512);
+        vamxen_fill_frame(mfn, 0, 0);
         mmuext(MMUEXT_PIN_L4_TABLE, mfn);
-        spaces[s] = (struct space){.used = true, .kernel = kernel, .l4_mfn = mfn, .l4 = va};
+        spaces[s] = (struct space){.used = true, .kernel = kind == BE_SPACE_KERNEL,
+                                   .l4_mfn = mfn, .l4 = va};
         return s;
     }
     return -1;
 }
 
+/* Whether an L4 slot is one the VAM manages: Xen fills its own slots
+ * (256-271) into every L4 it validates; the VAM's slots stay empty. */
+static bool vam_managed_slot(unsigned slot)
+{
+    return !(slot >= 256 && slot <= 271) &&
+           !(slot >= VAMXEN_FIRST_SLOT && slot <= VAMXEN_LAST_SLOT);
+}
+
+/* Unpinning the L4 makes Xen drop the whole tree's page-table types (the
+ * lower tables are referenced only by their parents), after which every
+ * frame of it is an ordinary frame again and goes back to the pool. */
+static unsigned long doomed[4096];
+static unsigned long n_doomed;
+
+static void doom(unsigned long mfn)
+{
+    if (n_doomed == sizeof doomed / sizeof doomed[0])
+        vamxen_panic("space too large to destroy", (long)n_doomed);
+    doomed[n_doomed++] = mfn;
+}
+
+void be_space_destroy(be_space_t s)
+{
+    if (!space_ok(s))
+        return;
+    if (installed == s) {
+        mmuext(MMUEXT_NEW_USER_BASEPTR, 0);
+        installed = -1;
+    }
+    if (active_kernel == s)
+        active_kernel = -1;
+    if (active_user == s)
+        active_user = -1;
+    n_doomed = 0;
+    doom(spaces[s].l4_mfn);
+    const uint64_t *l4 = spaces[s].l4;
+    for (unsigned i4 = 0; i4 < 512; i4++) {
+        if (!(l4[i4] & PTE_P) || !vam_managed_slot(i4))
+            continue;
+        doom((l4[i4] & PTE_ADDR) >> 12);
+        const uint64_t *l3 = vamxen_mfn_to_va((l4[i4] & PTE_ADDR) >> 12);
+        for (unsigned i3 = 0; i3 < 512; i3++) {
+            if (!(l3[i3] & PTE_P))
+                continue;
+            doom((l3[i3] & PTE_ADDR) >> 12);
+            const uint64_t *l2 = vamxen_mfn_to_va((l3[i3] & PTE_ADDR) >> 12);
+            for (unsigned i2 = 0; i2 < 512; i2++)
+                if (l2[i2] & PTE_P)
+                    doom((l2[i2] & PTE_ADDR) >> 12);
+        }
+    }
+    mmuext(MMUEXT_UNPIN_TABLE, spaces[s].l4_mfn);
+    for (unsigned long i = 0; i < n_doomed; i++)
+        vamxen_free_pt_frame(doomed[i]);
+    spaces[s] = (struct space){.used = false};
+}
 
 /* Returns the table below `table` for `index`, creating it if absent. */
 static const uint64_t *next_level(unsigned long table_mfn, const uint64_t *table, unsigned index,
@@ -104,11 +189,11 @@ static bool va_allowed(uint64_t va)
     uint64_t top = va >> 47;
     if (top != 0 && top != 0x1ffff)
         return false;
-    unsigned slot = (va >> 39) & 511;
-    return !(slot >= 256 && slot <= 271) && !(slot >= VAMXEN_FIRST_SLOT && slot <= VAMXEN_LAST_SLOT);
+    return vam_managed_slot((va >> 39) & 511);
 }
 
-/* Installs frame `frame_mfn` at va with `perm`, creating tables as needed. */
+/* Installs frame `frame_mfn` at va with `perm`, creating tables as needed.
+ * Replacing a present entry of the installed space invalidates it. */
 static void map_frame(be_space_t s, uint64_t va, unsigned long frame_mfn, unsigned perm,
                       uint64_t soft_bits)
 {
@@ -116,22 +201,20 @@ static void map_frame(be_space_t s, uint64_t va, unsigned long frame_mfn, unsign
     const uint64_t *t = spaces[s].l4;
     for (int level = 3; level >= 1; level--)
         t = next_level(mfn, t, (va >> (12 + 9 * level)) & 511, &mfn);
-    uint64_t pte = (uint64_t)frame_mfn << 12 | PTE_P | PTE_A | PTE_D;
+    bool was_present = t[(va >> 12) & 511] & PTE_P;
+    uint64_t pte = (uint64_t)frame_mfn << 12 | PTE_P | PTE_A | PTE_D | PTE_XEN_GUEST_KERNEL;
     if (perm & BE_W)
         pte |= PTE_RW;
     if (perm & BE_USER)
         pte |= PTE_US;
     if (perm & BE_GLOBAL)
-        pte |= PTE_G | PTE_VAM_GLOBAL;
+        pte |= PTE_VAM_GLOBAL;
     pte |= soft_bits;
     if (!(perm & BE_X))
         pte |= PTE_NX;
     set_entry(mfn, (va >> 12) & 511, pte);
-}
-
-static bool space_ok(be_space_t s)
-{
-    return s >= 0 && s < BE_MAX_SPACES && spaces[s].used;
+    if (was_present && s == installed)
+        invlpg(va);
 }
 
 bool be_map(be_space_t s, uint64_t va, uint64_t gpa, unsigned perm)
@@ -150,12 +233,37 @@ bool be_map_vam(be_space_t s, uint64_t va, const void *vam_page, unsigned perm)
     return true;
 }
 
+/* Only records the choice: be_resume installs the space for the guest mode
+ * it resumes.  A user space as the kernel one (or the reverse) would show
+ * the VAM's be_map_vam pages to guest user code: refused loudly. */
 void be_space_activate(be_space_t kernel, be_space_t user)
 {
-    if (kernel >= 0)
-        mmuext(MMUEXT_NEW_BASEPTR, spaces[kernel].l4_mfn);
-    if (user >= 0)
-        mmuext(MMUEXT_NEW_USER_BASEPTR, spaces[user].l4_mfn);
+    if (kernel >= 0) {
+        if (!space_ok(kernel) || !spaces[kernel].kernel)
+            vamxen_panic("be_space_activate: not a kernel space", kernel);
+        active_kernel = kernel;
+    }
+    if (user >= 0) {
+        if (!space_ok(user) || spaces[user].kernel)
+            vamxen_panic("be_space_activate: not a user space", user);
+        active_user = user;
+    }
+    reinstall = true;
+}
+
+unsigned vamxen_space_install_ops(bool guest_kernel, struct mmuext_op ops[2])
+{
+    be_space_t s = guest_kernel ? active_kernel : active_user;
+    if (s < 0)
+        vamxen_panic(guest_kernel ? "resuming guest kernel mode without an active kernel space"
+                                  : "resuming guest user mode without an active user space", s);
+    if (s == installed && !reinstall)
+        return 0;
+    installed = s;
+    reinstall = false;
+    ops[0] = (struct mmuext_op){.cmd = MMUEXT_NEW_USER_BASEPTR, .arg1.mfn = spaces[s].l4_mfn};
+    ops[1] = (struct mmuext_op){.cmd = MMUEXT_TLB_FLUSH_LOCAL};
+    return 2;
 }
 
 /* Walks to the L1 for va without creating tables; 0 if absent. */
@@ -181,10 +289,8 @@ void be_unmap(be_space_t s, uint64_t va)
     if (!l1 || !(vamxen_mfn_to_va(l1)[(va >> 12) & 511] & PTE_P))
         return;
     set_entry(l1, (va >> 12) & 511, 0);
-    struct mmuext_op op = {.cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va};
-    long rc = xen_hypercall4(__HYPERVISOR_mmuext_op, (unsigned long)&op, 1, 0, DOMID_SELF);
-    if (rc)
-        vamxen_panic("MMUEXT_INVLPG_LOCAL failed", rc);
+    if (s == installed)
+        invlpg(va);
 }
 
 /* Clears the entries of one L1 that the flush covers, in batches. */
@@ -198,7 +304,7 @@ static void flush_l1(unsigned long l1_mfn, bool include_global)
         if (!(e & PTE_P) || (e & PTE_VAM_OWNED) || ((e & PTE_VAM_GLOBAL) && !include_global))
             continue;
         req[n++] = (struct mmu_update){.ptr = entry_maddr(l1_mfn, i), .val = 0};
-        if (n == 64 || i == 511) {
+        if (n == 64) {
             long rc = xen_hypercall4(__HYPERVISOR_mmu_update, (unsigned long)req, n, 0, DOMID_SELF);
             if (rc)
                 vamxen_panic("mmu_update while flushing failed", rc);
@@ -213,16 +319,16 @@ static void flush_l1(unsigned long l1_mfn, bool include_global)
 }
 
 /* The space is the TLB: a flush removes its translations (all of them, or
- * all but the global ones), then the hardware TLB.  Intermediate tables
- * stay for reuse; the VAM's own slots and pages are never touched. */
+ * all but the global ones), then, if Xen runs the guest on it, the
+ * hardware TLB.  Intermediate tables stay for reuse; be_map_vam pages are
+ * never touched. */
 void be_flush(be_space_t s, bool include_global)
 {
     if (!space_ok(s))
         return;
     const uint64_t *l4 = spaces[s].l4;
     for (unsigned i4 = 0; i4 < 512; i4++) {
-        if (!(l4[i4] & PTE_P) || (i4 >= VAMXEN_FIRST_SLOT && i4 <= VAMXEN_LAST_SLOT) ||
-            (i4 >= 256 && i4 <= 271))
+        if (!(l4[i4] & PTE_P) || !vam_managed_slot(i4))
             continue;
         const uint64_t *l3 = vamxen_mfn_to_va((l4[i4] & PTE_ADDR) >> 12);
         for (unsigned i3 = 0; i3 < 512; i3++) {
@@ -234,7 +340,8 @@ void be_flush(be_space_t s, bool include_global)
                     flush_l1((l2[i2] & PTE_ADDR) >> 12, include_global);
         }
     }
-    mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+    if (s == installed)
+        mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0);
 }
 
 bool vamxen_space_translates(be_space_t s, uint64_t va)

@@ -1,6 +1,7 @@
 /*
- * Time on Xen (backend.h: be_now_ns, be_tsc_hz, be_set_timer): Xen system
- * time from the vCPU's vcpu_time_info, and the one-shot timer on VIRQ_TIMER.
+ * Time on Xen (backend.h: be_now_ns, be_wallclock_sec, be_tsc_hz,
+ * be_set_timer): Xen system time from the vCPU's vcpu_time_info, the wall
+ * clock from shared_info, and the one-shot timer on VIRQ_TIMER.
  */
 #include "xen-time.h"
 #include "hypercall.h"
@@ -36,6 +37,24 @@ uint64_t be_now_ns(void)
         asm volatile("" ::: "memory");
     } while ((version & 1) || version != t->version);
     return ns;
+}
+
+/* shared_info's wc_* is the wall-clock time at system time 0. */
+uint64_t be_wallclock_sec(void)
+{
+    volatile struct shared_info *sh = vamxen_shared;
+    uint32_t version;
+    uint64_t sec, nsec;
+    do {
+        version = sh->wc_version;
+        asm volatile("" ::: "memory");
+        sec = (uint64_t)sh->xen_wc_sec_hi << 32 | sh->wc_sec;
+        nsec = sh->wc_nsec;
+        asm volatile("" ::: "memory");
+    } while ((version & 1) || version != sh->wc_version);
+    if (!sec && !nsec)
+        return 0;
+    return sec + (nsec + be_now_ns()) / 1000000000ULL;
 }
 
 uint64_t be_tsc_hz(void)

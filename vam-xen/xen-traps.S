@@ -5,6 +5,8 @@
  * where the CPU has none and the vector, so the common path sees one
  * layout (struct vamxen_trap_frame in xen-traps.c):
  *   r15 ... rdi (as struct vam_regs), vector, error code, rip, cs, rflags, rsp, ss
+ * Traps of the guest arrive at kernel_sp (the top of the VAM's stack) and
+ * leave through be_resume; a trap of the VAM itself is fatal.
  */
 	.section .text, "ax", @progbits
 
@@ -47,6 +49,7 @@ vamxen_trap_\vec:
 	TRAP_EC   17
 	TRAP_NOEC 18
 	TRAP_NOEC 19
+	TRAP_NOEC 0x80			/* int $0x80: rip already past it */
 
 vamxen_trap_common:
 	pushq	%rdi
@@ -66,27 +69,8 @@ vamxen_trap_common:
 	pushq	%r15
 	cld
 	movq	%rsp, %rdi
-	movq	%rsp, %rbp
 	andq	$-16, %rsp
 	call	vamxen_trap
-	movq	%rbp, %rsp
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbp
-	popq	%rbx
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rax
-	popq	%rcx
-	popq	%rdx
-	popq	%rsi
-	popq	%rdi
-	addq	$16, %rsp		/* vector, error code */
-	pushq	$0			/* iret flags */
-	jmp	vamxen_hypercall_page + 23 * 32
+	ud2				/* it leaves through be_resume */
 
 	.section .note.GNU-stack, "", @progbits

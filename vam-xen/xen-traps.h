@@ -1,7 +1,8 @@
 #ifndef VAMXEN_TRAPS_H
 #define VAMXEN_TRAPS_H
 
-/* Registers the trap table: exceptions reach vam_fe_exception. */
+/* Registers the trap table: exceptions and int $0x80 of the guest reach
+ * vam_fe_exception. */
 void vamxen_traps_init(void);
 
 #endif

@@ -221,11 +221,6 @@ void be_resume(const struct vam_regs *regs)
     abort();
 }
 
-void be_set_kernel_stack(uint64_t rsp)
-{
-    (void)rsp;
-}
-
 void be_set_seg_base(enum be_seg_base which, uint64_t base)
 {
     (void)which, (void)base;
@@ -261,6 +256,11 @@ void be_block(void)
 void be_fpu_set_ts(bool ts)
 {
     (void)ts;
+}
+
+void be_set_tsd(bool tsd)
+{
+    (void)tsd;
 }
 
 void be_console_write(const char *buf, unsigned long len)

@@ -6,16 +6,21 @@
  * front end includes no hypervisor header and calls nothing else.
  *
  * Execution model (thesis 4.4; both back ends):
- *  - The VAM runs at the guest kernel's privilege level, in the guest's
- *    address space: rewritten sites call VAM code directly, without a
- *    protection-domain crossing.  On Xen this is PV kernel mode, shared by
- *    the guest kernel and the VAM; on L4 it is the guest's task.
- *  - Guest user code runs deprivileged in a separate address space (Xen:
- *    the PV user page table; L4: the same task or another one).
- *  - Whatever the hypervisor reports (exceptions, faults, system calls from
- *    user mode, timer and device events) reaches the front end through the
- *    vam_fe_* entry points below, always with the boundary state of the
- *    guest (the thesis's indivisibility rule is the front end's job).
+ *  - The guest kernel and guest user code both run deprivileged, each in
+ *    its own address space built by the front end (kernel spaces, user
+ *    spaces).  The VAM runs beside them with its own stack: on Xen in PV
+ *    kernel mode while the whole guest runs in PV user mode (so every trap
+ *    of the guest lands on the VAM's stack and never writes a frame into
+ *    guest memory the front end has not mapped yet); on L4 as the guest
+ *    task's exception handler thread.
+ *  - Rewritten sites reach the VAM through the back end's gate (be_gate):
+ *    hot sites never leave the guest (they are memory operations on the
+ *    front end's fixed area, mapped into every kernel space).
+ *  - Whatever the hypervisor reports (exceptions, faults, system calls,
+ *    gate entries, timer and device events) reaches the front end through
+ *    the vam_fe_* entry points below with the guest's whole register file
+ *    (the thesis's indivisibility rule is the front end's job).  The VAM
+ *    itself runs with hypervisor events masked, except inside be_block.
  *
  * Addresses: "gpa" is a guest-physical address (the guest's view of RAM,
  * 0-based and contiguous); translating it to whatever the hypervisor needs
@@ -48,38 +53,51 @@ typedef int be_space_t;                       /* 0 .. BE_MAX_SPACES-1 */
 #define BE_MAX_SPACES 64
 enum be_perm { BE_R = 1, BE_W = 2, BE_X = 4, BE_USER = 8, BE_GLOBAL = 16 };
 
-/* A kernel-mode space also maps the VAM itself (the guest kernel calls into
- * it); a user-mode space maps nothing but what the front end installs. */
+/* Either kind maps nothing but what the front end installs (kernel spaces
+ * may also receive be_map_vam pages). */
 enum be_space_kind { BE_SPACE_KERNEL, BE_SPACE_USER };
 be_space_t be_space_create(enum be_space_kind kind);   /* <0 when out of spaces */
 void be_space_destroy(be_space_t s);
 /* Makes `kernel` the active kernel-mode space and `user` the user-mode one
- * (a negative value keeps the current one). */
+ * (a negative value keeps the current one); each must be of that kind. */
 void be_space_activate(be_space_t kernel, be_space_t user);
 /* Installs va -> gpa (4 KiB) with `perm`; false if the back end refused
  * (the front end turns that into a guest-visible fault or a VAM error). */
 bool be_map(be_space_t s, uint64_t va, uint64_t gpa, unsigned perm);
 /* Maps a page of the VAM's own memory (page-aligned `vam_page`) at `va` in
  * kernel space `s`: the virtual CPU's hot data that rewritten sites reach
- * with 32-bit absolute addresses in the top 2 GiB (afterburn/abi.h). */
+ * with 32-bit absolute addresses in the top 2 GiB (afterburn/abi.h), the
+ * front end's jump landing stubs, the gate.  Such pages survive be_flush. */
 bool be_map_vam(be_space_t s, uint64_t va, const void *vam_page, unsigned perm);
 void be_unmap(be_space_t s, uint64_t va);
 void be_flush(be_space_t s, bool include_global);
 
 /* Continues the guest with `regs` (rip, rflags, rsp and the general
- * registers): in user mode if regs->cs has RPL 3, else in kernel mode
- * (alongside the VAM, in the active kernel space).  Only that RPL is read
- * from cs and ss: the back end supplies the selectors its hypervisor needs
- * (the guest's own selector values live in the front end's vCPU).
- * RFLAGS.IF decides whether hypervisor events are delivered.  Comes back
- * only through the vam_fe_* entry points. */
+ * registers): in guest user mode (the active user space) if regs->cs has
+ * RPL 3, else in guest kernel mode (the active kernel space).  Only that
+ * RPL is read from cs and ss: the back end supplies the selectors its
+ * hypervisor needs (the guest's own selector values live in the front end's
+ * vCPU); entries report the guest's mode the same way (RPL 0 or 3 in
+ * regs->cs).  Hypervisor events are always enabled while the guest runs
+ * (the front end holds interrupts pending while the guest's virtual IF is
+ * 0).  Comes back only through the vam_fe_* entry points. */
 void be_resume(const struct vam_regs *regs) __attribute__((noreturn));
 
-/* Where the hypervisor switches stacks when guest user mode traps into the
- * VAM (Xen: stack_switch; L4: the exception handler's stack). */
-void be_set_kernel_stack(uint64_t rsp);
+/* The gate: how rewritten guest kernel code enters the VAM.  The back end
+ * provides one page of position-independent code (page-aligned VAM memory)
+ * whose first byte is the entry; the front end maps it with be_map_vam at
+ * `va` (BE_R | BE_W | BE_X: the gate may keep scratch data in its page) in
+ * every kernel space and points `call *` slots and its jump landing stubs
+ * at it.  Entering the gate reaches vam_fe_gate with the guest's registers
+ * as they were when it jumped there (regs->rip = va; for a call, regs->rsp
+ * points at the return address).  An event that interrupts the guest inside
+ * the gate is reported (vam_fe_interrupt) with rip = va exactly: the gate
+ * changes nothing before it enters the VAM, so it can be restarted. */
+const void *be_gate_page(uint64_t va);
 
-/* Segment bases the hardware must hold for the guest. */
+/* Segment bases (canonical) the hardware must hold for the guest: FS in either mode,
+ * GS while the guest runs in kernel mode and while it runs in user mode
+ * (the back end loads the one for the mode it resumes). */
 enum be_seg_base { BE_FS_BASE, BE_GS_BASE_KERNEL, BE_GS_BASE_USER };
 void be_set_seg_base(enum be_seg_base which, uint64_t base);
 
@@ -87,6 +105,9 @@ void be_set_seg_base(enum be_seg_base which, uint64_t base);
  * and a one-shot timer event (vam_fe_timer) at an absolute time
  * (UINT64_MAX cancels). */
 uint64_t be_now_ns(void);
+/* Wall-clock seconds since 1970 now (the guest's RTC starts from it), 0 if
+ * the hypervisor does not say. */
+uint64_t be_wallclock_sec(void);
 uint64_t be_tsc_hz(void);
 void be_set_timer(uint64_t deadline_ns);
 
@@ -100,6 +121,12 @@ void be_block(void);
 /* FPU: the guest's CR0.TS as the hardware must see it. */
 void be_fpu_set_ts(bool ts);
 
+/* The guest's CR4.TSD: with it set, rdtsc and rdtscp fault in guest user
+ * mode (#GP).  A back end that runs the guest kernel deprivileged as well
+ * may report them as #GP from guest kernel mode too; the front end then
+ * performs them. */
+void be_set_tsd(bool tsd);
+
 /* Platform console (the VAM's own messages and the UART's output). */
 void be_console_write(const char *buf, unsigned long len);
 
@@ -107,7 +134,9 @@ void be_console_write(const char *buf, unsigned long len);
 enum be_shutdown { BE_POWEROFF, BE_REBOOT, BE_CRASH };
 void be_shutdown(enum be_shutdown why) __attribute__((noreturn));
 
-/* ---- calls from the back end into the front end ----------------------------- */
+/* ---- calls from the back end into the front end -----------------------------
+ * Each entry may end in be_resume; if it returns instead, the back end
+ * resumes the guest with *regs as the entry left them. */
 
 /* After the back end has set itself up: the guest image handed to the VAM
  * (Xen: the first module) and the VAM's command line. */
@@ -115,11 +144,23 @@ void vam_fe_main(const uint8_t *guest, uint64_t guest_len, const char *cmdline)
     __attribute__((noreturn));
 
 /* An exception in the guest (either mode) that the hypervisor reported:
- * vector, error code where the CPU defines one, and cr2 for #PF. */
+ * vector, error code where the CPU defines one, and cr2 for #PF (whose
+ * U bit is the hypervisor's view: the guest's mode is the RPL of regs->cs).  Vectors
+ * 32 and up are software interrupts (`int $0x80`) with rip past the
+ * instruction; other `int n` arrive as #GP with an IDT error code. */
 void vam_fe_exception(struct vam_regs *regs, unsigned vector, uint64_t error_code, uint64_t cr2);
-/* A system call instruction executed in guest user mode. */
+/* A system call instruction executed by the guest (rip past it). */
 void vam_fe_syscall(struct vam_regs *regs);
-/* The one-shot timer expired. */
+/* The guest entered the gate (be_gate_page). */
+void vam_fe_gate(struct vam_regs *regs);
+/* Hypervisor events interrupted the guest and their handlers
+ * (vam_fe_timer, vam_fe_console_input) have run: regs is the guest's state
+ * at the interruption.  The front end may deliver an interrupt (changing
+ * regs) or switch elsewhere with be_resume; when it returns, the back end
+ * resumes regs. */
+void vam_fe_interrupt(struct vam_regs *regs);
+/* The one-shot timer expired (called with events masked, also while the
+ * VAM waits in be_block). */
 void vam_fe_timer(void);
 /* Console input for the guest's UART. */
 void vam_fe_console_input(const char *buf, unsigned long len);
