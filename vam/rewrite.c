@@ -186,9 +186,6 @@ enum vam_status vam_plan_site(const struct vam_site *s, const struct vam_insn *d
         if (d->opsize == 8 && !(flags & VAM_RW_PUSHF_CALL))
             p = (struct vam_plan){ .form = VAM_RW_PUSHQ, .field = VAM_OFF_RFLAGS };
         break;
-    case VAM_OP_SWAPGS:
-        p = (struct vam_plan){ .form = VAM_RW_XORB, .imm = 1, .field = VAM_OFF_GS_SWAPPED };
-        break;
     case VAM_OP_MOV_FROM_SEG:
         /* A load of the virtual selector; 32/64-bit destinations are zero-extended. */
         if (!(d->flags & VAM_INSN_MEM) && d->sysreg <= VAM_SREG_GS && d->reg < 16)
@@ -200,6 +197,17 @@ enum vam_status vam_plan_site(const struct vam_site *s, const struct vam_insn *d
             p = (struct vam_plan){ .form = VAM_RW_PUSHQ,
                                    .field = (uint16_t)VAM_OFF_SEL(d->sysreg) };
         break;
+    case VAM_OP_SWAPGS:
+        /* The memory form only toggles a flag: right for a back end whose
+         * hardware GS base follows the guest's mode by itself.  Otherwise the
+         * VAM must swap the bases at once (the next instruction may use %gs),
+         * and a jump reaches it without touching the stack, which at a
+         * kernel entry is still the user's. */
+        if (flags & VAM_RW_SWAPGS_INLINE) {
+            p = (struct vam_plan){ .form = VAM_RW_XORB, .imm = 1, .field = VAM_OFF_GS_SWAPPED };
+            break;
+        }
+        /* fall through */
     case VAM_OP_IRET:
     case VAM_OP_SYSRET:
     case VAM_OP_LRET:

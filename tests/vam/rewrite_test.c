@@ -73,9 +73,15 @@ static void check_plan_shape(const struct vam_site *s, const struct vam_insn *d,
         }
         break;
     case VAM_OP_SWAPGS:
-        want_form = VAM_RW_XORB;
-        want_field = VAM_OFF_GS_SWAPPED;
-        CHECK(p->imm == 1, "swapgs toggles bit 0");
+        if (flags & VAM_RW_SWAPGS_INLINE) {
+            want_form = VAM_RW_XORB;
+            want_field = VAM_OFF_GS_SWAPPED;
+            CHECK(p->imm == 1, "swapgs toggles bit 0");
+        } else {
+            want_form = VAM_RW_JMP;
+            want_field = VAM_OFF_JUMP(p->jslot);
+            CHECK(p->jslot < VAM_JUMP_SLOTS, "%s: jump slot %u", text, p->jslot);
+        }
         break;
     case VAM_OP_MOV_FROM_SEG:
         if (!(d->flags & VAM_INSN_MEM)) {
@@ -109,7 +115,7 @@ static void check_plan_shape(const struct vam_site *s, const struct vam_insn *d,
 /* Every 64-bit site of allkinds, at its minimum size, with each option set. */
 static void test_every_kind(const struct guest *x)
 {
-    static const unsigned option_sets[] = { 0, VAM_RW_STI_INLINE | VAM_RW_PUSHF_CALL };
+    static const unsigned option_sets[] = { 0, VAM_RW_STI_INLINE | VAM_RW_PUSHF_CALL | VAM_RW_SWAPGS_INLINE };
     long kinds_seen[AB_KIND_MAX] = { 0 };
     int n = 0;
     for (size_t o = 0; o < 2; o++) {

@@ -9,13 +9,14 @@
  *                   the next VAM entry, thesis 4.4.2)
  *          pushf    pushq rflags                      (7; pushfw and VAM_RW_PUSHF_CALL: call)
  *          popf     call *entry[popf]                 (7)
- *          swapgs   xorb $1, gs-swapped               (8: must not touch the stack)
+ *          swapgs   jmp *jump[slot] (the VAM swaps the GS bases; no stack), or with
+ *                   VAM_RW_SWAPGS_INLINE xorb $1, gs-swapped (8)
  *  SEGMOV  mov %sreg, %r16        movw sel[sreg], %r16        (8, 9 with REX)
  *          mov %sreg, %r32/%r64   movzwl sel[sreg], %r32      (8, 9 with REX)
  *          push %fs/%gs (64-bit)  pushq sel[sreg]             (7)
  *          other forms (loads of segment registers, which can fault; stores to
  *          memory; pop; pushw): call *entry[kind]             (7)
- *  CALL    call *entry[kind], or jmp *jump[slot] for iret, sysret, lret and ljmp,
+ *  CALL    call *entry[kind], or jmp *jump[slot] for iret, sysret, lret, ljmp (and swapgs),
  *          which must not push onto the stack (7)
  *
  * The replacement goes where the instruction was: at the site start for
@@ -55,6 +56,7 @@ enum vam_rw_form {
 #define VAM_RW_STI_INLINE   0x1     /* sti: orb on the IF byte instead of a call */
 #define VAM_RW_PUSHF_CALL   0x2     /* pushf: call (exact status flags) instead of pushq */
 #define VAM_RW_TEMPLATES    0x4     /* also rewrite .altinstr_replacement templates */
+#define VAM_RW_SWAPGS_INLINE 0x8    /* swapgs: xorb on gs_swapped instead of a jump */
 
 #define VAM_NO_SLOT 0xff
 
