@@ -266,6 +266,13 @@ static enum vam_emul_status rdmsr(struct vam_emul *e, struct vam_vcpu *v, uint32
                                   uint64_t *val)
 {
     switch (msr) {
+    case VAM_MSR_TSC: {
+        /* the hardware TSC, which the guest's rdtsc reads too */
+        uint32_t lo, hi;
+        asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+        *val = (uint64_t)hi << 32 | lo;
+        break;
+    }
     case VAM_MSR_APIC_BASE: *val = VAM_APIC_BASE_VALUE; break;
     case VAM_MSR_SYSENTER_CS: *val = v->sysenter_cs; break;
     case VAM_MSR_SYSENTER_ESP: *val = v->sysenter_esp; break;
@@ -296,6 +303,8 @@ static enum vam_emul_status wrmsr(struct vam_emul *e, struct vam_vcpu *v, uint32
 {
     uint64_t *slot = 0;
     switch (msr) {
+    case VAM_MSR_TSC:
+        return VAM_EMUL_UNHANDLED;      /* would need a TSC offset the VAM does not keep */
     case VAM_MSR_APIC_BASE:
         return val == VAM_APIC_BASE_VALUE ? VAM_EMUL_OK : gp0(e);
     case VAM_MSR_MISC_ENABLE:

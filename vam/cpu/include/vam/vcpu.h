@@ -69,6 +69,7 @@
 #define X86_CR0_CD (1ull << 30)
 #define X86_CR0_PG (1ull << 31)
 
+#define X86_CR4_TSD   (1ull << 2)
 #define X86_CR4_PSE   (1ull << 4)
 #define X86_CR4_PAE   (1ull << 5)
 #define X86_CR4_PGE   (1ull << 7)

@@ -67,6 +67,7 @@ enum vam_emul_status {
 #define VAM_EMUL_REP_MAX 4096u
 
 /* Virtual MSR indices */
+#define VAM_MSR_TSC            0x00000010u
 #define VAM_MSR_APIC_BASE      0x0000001bu
 #define VAM_MSR_SYSENTER_CS    0x00000174u
 #define VAM_MSR_SYSENTER_ESP   0x00000175u
