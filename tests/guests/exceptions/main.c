@@ -28,8 +28,17 @@ static bool observe(struct cpu_regs *r)
     return false;
 }
 
+/* The probe first gives the status flags a known value with popfq (CF PF
+ * ZF SF set, AF OF clear; IF and DF as they are): under the VAM a
+ * pre-virtualized pushf is one memory operation that reports the status
+ * flags of the last popf, not the live ones, so the value read back right
+ * before the instruction is only exact when a popf set it. */
 #define PROBE_ASM(insn, faddr, setup)                                   \
     asm volatile (setup                                                  \
+                  "pushfq\n"                                             \
+                  "andq $~0x8d5, (%%rsp)\n"                              \
+                  "orq $0xc5, (%%rsp)\n"                                 \
+                  "popfq\n"                                              \
                   "leaq " faddr "(%%rip), %[rip]\n"                      \
                   "movq %%rsp, %[sp]\n"                                  \
                   "pushfq\n"                                             \

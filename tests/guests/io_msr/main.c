@@ -166,7 +166,9 @@ static const struct msr_rt round_trips[] = {
     { "CSTAR", MSR_CSTAR, 0xffffffff81234560ULL },
     { "KERNEL_GS_BASE", MSR_KERNEL_GS_BASE, 0x00007fffdeadb000ULL },
     { "FS_BASE", MSR_FS_BASE, 0xffff800012345000ULL },
-    { "SYSENTER_ESP", 0x175, 0x1234567887654321ULL },
+    /* canonical, and 32 bits: Intel refuses non-canonical values, AMD keeps
+     * only the low half (QEMU TCG takes anything) */
+    { "SYSENTER_ESP", 0x175, 0x0000000087654320ULL },
 };
 
 static void test_msr_round_trips(void)
