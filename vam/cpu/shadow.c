@@ -84,6 +84,11 @@ static int get_pair(struct vam_shadow *sh, uint64_t key)
                 be_space_destroy(k);
                 break;
             }
+            if (sh->kernel_space_created && !sh->kernel_space_created(k, sh->hook_ctx)) {
+                be_space_destroy(u);
+                be_space_destroy(k);
+                break;
+            }
             cpu_zero(p, sizeof *p);
             p->used = true;
             p->cr3 = key;

@@ -77,6 +77,11 @@ struct vam_shadow {
     uint32_t flush_gen;         /* bumped by every full flush */
     struct vam_shadow_pair pair[VAM_SHADOW_MAX_PAIRS];
     const char *error;          /* the last ERROR's reason */
+    /* Called for every kernel space created, before any use: the run time
+     * maps its own pages into it (be_map_vam).  false: the space is not
+     * usable (the CR3 write fails with ERROR). */
+    bool (*kernel_space_created)(be_space_t s, void *ctx);
+    void *hook_ctx;
     /* statistics */
     uint64_t fills, injected, evictions;
 };

@@ -1,0 +1,175 @@
+/*
+ * The platform the guest sees: the device models of devmodels/ on one port
+ * bus, wired like a PC (8254 channel 0 -> 8259 IRQ 0, COM1 -> IRQ 4, RTC ->
+ * IRQ 8, the 8259 pair -> LINT0 of the x2APIC in virtual-wire mode, the
+ * x2APIC -> the virtual CPU), time from the back end's clock, the UART's
+ * output on the back end's console, and the exit port of the test guests
+ * (QEMU's isa-debug-exit protocol at 0xf4).
+ */
+#include "run.h"
+
+#include "devmodels/i8254.h"
+#include "devmodels/i8259.h"
+#include "devmodels/mc146818.h"
+#include "devmodels/uart16550.h"
+#include "devmodels/x2apic.h"
+
+#define EXIT_PORT 0xf4
+#define APIC_BUS_HZ 1000000000u     /* x2APIC timer clock before the divider */
+
+static struct dm_iobus bus;
+static struct dm_registry registry;
+static struct i8259 pic;
+static struct i8254 pit;
+static struct mc146818 rtc;
+static struct uart16550 com1;
+static struct x2apic apic;
+static uint64_t armed_deadline = UINT64_MAX;
+
+/* ---- console: the UART's bytes, a line at a time ---------------------------- */
+
+static char line[256];
+static unsigned line_len;
+
+static void console_flush(void)
+{
+    if (line_len)
+        be_console_write(line, line_len);
+    line_len = 0;
+}
+
+static void com1_tx(void *opaque, uint8_t byte)
+{
+    (void)opaque;
+    line[line_len++] = (char)byte;
+    if (byte == '\n' || line_len == sizeof line)
+        console_flush();
+}
+
+void vam_platform_console_flush(void)
+{
+    console_flush();
+}
+
+/* ---- interrupt wiring --------------------------------------------------------- */
+
+static void apic_intr(void *opaque, unsigned line_no, bool level)
+{
+    (void)opaque, (void)line_no;
+    vam_run_intr_changed(level);
+}
+
+static uint64_t now(void)
+{
+    return be_now_ns();
+}
+
+/* Port 0xf4: the guest's result code; it is done. */
+static bool exit_port_io(struct dm_vcpu *vcpu, uint64_t addr, void *data, unsigned len,
+                         bool is_write, void *opaque)
+{
+    (void)vcpu, (void)addr, (void)opaque;
+    if (!is_write) {
+        for (unsigned i = 0; i < len; i++)
+            ((uint8_t *)data)[i] = 0xff;
+        return true;
+    }
+    uint32_t code = 0;
+    for (unsigned i = 0; i < len; i++)
+        code |= (uint32_t)((uint8_t *)data)[i] << (8 * i);
+    console_flush();
+    vam_run_guest_exit(code);
+}
+
+void vam_platform_init(void)
+{
+    dm_iobus_init(&bus);
+    dm_registry_init(&registry);
+
+    struct x2apic_config ac = {
+        .id = 0, .bus_hz = APIC_BUS_HZ, .virtual_wire = true,
+        .intr = {.set = apic_intr}, .intr_line = 0,
+    };
+    x2apic_init(&apic, &ac);
+    struct i8259_config pc = {.intr = {.set = x2apic_set_lint, .opaque = &apic}, .intr_line = 0};
+    i8259_init(&pic, &pc);
+    struct i8254_config tc = {.irq = i8259_irq_line(&pic), .irq_line = I8254_IRQ};
+    i8254_init(&pit, &tc);
+    struct mc146818_config rc = {.irq = i8259_irq_line(&pic), .irq_line = MC146818_IRQ,
+                                 .epoch_sec = (int64_t)be_wallclock_sec(), .epoch_ns = now()};
+    mc146818_init(&rtc, &rc);
+    struct uart16550_config uc = {.base = UART16550_COM1_BASE, .irq = i8259_irq_line(&pic),
+                                  .irq_line = UART16550_COM1_IRQ, .tx = com1_tx};
+    uart16550_init(&com1, &uc);
+
+    int rc_add = dm_registry_add(&registry, &x2apic_ops, &apic);
+    rc_add = rc_add ? rc_add : dm_registry_add(&registry, &i8259_ops, &pic);
+    rc_add = rc_add ? rc_add : dm_registry_add(&registry, &i8254_ops, &pit);
+    rc_add = rc_add ? rc_add : dm_registry_add(&registry, &mc146818_ops, &rtc);
+    rc_add = rc_add ? rc_add : dm_registry_add(&registry, &uart16550_ops, &com1);
+    rc_add = rc_add ? rc_add : dm_registry_init_all(&registry, &bus);
+    rc_add = rc_add ? rc_add : dm_iobus_register(&bus, EXIT_PORT, 4, exit_port_io, NULL,
+                                                 "exit port");
+    if (rc_add)
+        vam_run_fatal("setting up the device models failed (%d)", rc_add);
+    dm_registry_advance(&registry, now());
+}
+
+struct dm_iobus *vam_platform_bus(void)
+{
+    dm_registry_advance(&registry, now());
+    return &bus;
+}
+
+void vam_platform_advance(void)
+{
+    dm_registry_advance(&registry, now());
+}
+
+/* Arms the back end's one-shot timer for the earliest device deadline. */
+void vam_platform_arm_timer(void)
+{
+    uint64_t t = now();
+    uint64_t d = dm_registry_next_deadline(&registry, t);
+    if (d == DM_NO_DEADLINE)
+        d = UINT64_MAX;
+    if (d != armed_deadline) {
+        armed_deadline = d;
+        be_set_timer(d);
+    }
+}
+
+void vam_platform_timer_fired(void)
+{
+    armed_deadline = UINT64_MAX;
+    dm_registry_advance(&registry, now());
+}
+
+bool vam_platform_rdmsr(uint32_t msr, uint64_t *val)
+{
+    return x2apic_rdmsr(&apic, msr, val, now());
+}
+
+bool vam_platform_wrmsr(uint32_t msr, uint64_t val)
+{
+    return x2apic_wrmsr(&apic, msr, val, now());
+}
+
+bool vam_platform_intr(void)
+{
+    return x2apic_intr(&apic);
+}
+
+/* Interrupt acknowledge: the x2APIC's vector, or the 8259's in ExtINT mode. */
+unsigned vam_platform_intack(void)
+{
+    unsigned v = x2apic_intack(&apic);
+    if (v == X2APIC_EXTINT)
+        v = i8259_intack(&pic);
+    return v & 0xff;
+}
+
+void vam_platform_console_input(const char *buf, unsigned long len)
+{
+    uart16550_receive(&com1, (const uint8_t *)buf, len);
+}

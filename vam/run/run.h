@@ -1,0 +1,44 @@
+/*
+ * The VAM front end's run time (vam/run/): what ties the loader, rewriter,
+ * virtual CPU, emulator and device models together behind the vam_fe_*
+ * entry points of vam/backend.h.  Internal to vam/run.
+ */
+#ifndef VAM_RUN_H
+#define VAM_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devmodels/dm.h"
+#include "vam/backend.h"
+
+/* Guest-visible pages the VAM keeps in every kernel space, at the top of
+ * the address space (vam/layout.h): the hot data, the jump landing stubs,
+ * the back end's gate. */
+#define VAM_RUN_FIXED_VA  VAM_LAYOUT_BASE
+#define VAM_RUN_STUBS_VA  (VAM_LAYOUT_BASE + 0x1000)
+#define VAM_RUN_GATE_VA   (VAM_LAYOUT_BASE + 0x2000)
+#define VAM_RUN_AREA_END  (VAM_LAYOUT_BASE + 0x3000)
+#define VAM_RUN_STUB_SIZE 16        /* bytes per jump landing stub */
+
+/* run.c */
+void vam_run_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void vam_run_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vam_run_guest_exit(uint32_t code) __attribute__((noreturn));
+/* The x2APIC's INTR output changed. */
+void vam_run_intr_changed(bool level);
+
+/* platform.c */
+void vam_platform_init(void);
+struct dm_iobus *vam_platform_bus(void);    /* brought up to date first */
+void vam_platform_advance(void);
+void vam_platform_arm_timer(void);
+void vam_platform_timer_fired(void);
+bool vam_platform_rdmsr(uint32_t msr, uint64_t *val);
+bool vam_platform_wrmsr(uint32_t msr, uint64_t val);
+bool vam_platform_intr(void);
+unsigned vam_platform_intack(void);
+void vam_platform_console_input(const char *buf, unsigned long len);
+void vam_platform_console_flush(void);
+
+#endif
