@@ -3,21 +3,24 @@
 # image and optional further modules, and checks the serial log.
 #
 # usage: run-xen.sh [--timeout S] [--log FILE] [--expect REGEX]... [--append ARGS]
-#                   DOM0_ELF [DOM0_ARGS] [-- MODULE...]
+#                   [--shutdown reboot|poweroff|crash] DOM0_ELF [DOM0_ARGS] [-- MODULE...]
 # Passes when every --expect regex matches a line of the log and QEMU exits by
-# itself (the dom0 shuts down with reason reboot; QEMU runs with -no-reboot).
+# itself (the dom0 shuts down with reason reboot; QEMU runs with -no-reboot),
+# or, with --shutdown poweroff|crash, when Xen reports that shutdown reason
+# (Xen gets `noreboot` so that a crash halts at once).
 # When Xen halts instead (dom0 poweroff, or a crash or panic with `noreboot`)
 # QEMU is stopped shortly after Xen's last line and the run fails; so does a
 # crash or panic without `noreboot` (Xen would reset 5 s later).  The Xen and
 # QEMU part is shared with tests/guests/run-guest.sh: xen-qemu.sh.
 set -euo pipefail
-timeout=120 log="" append="" expects=()
+timeout=120 log="" append="" expects=() want=reboot
 while [ $# -gt 0 ]; do
   case $1 in
     --timeout) timeout=$2; shift 2 ;;
     --log) log=$2; shift 2 ;;
     --expect) expects+=("$2"); shift 2 ;;
     --append) append=$2; shift 2 ;;
+    --shutdown) want=$2; shift 2 ;;
     *) break ;;
   esac
 done
@@ -28,6 +31,11 @@ if [ $# -gt 0 ] && [ "$1" != "--" ]; then dom0_args=$1; shift; fi
 [ "${1:-}" != "--" ] || shift
 modules=("$@")
 [ -f "$dom0" ] || { echo "run-xen: no dom0 image $dom0" >&2; exit 1; }
+case $want in
+  reboot) ;;
+  poweroff|crash) append="$append noreboot" ;;
+  *) echo "run-xen: --shutdown takes reboot, poweroff or crash, not '$want'" >&2; exit 2 ;;
+esac
 
 XQ_PROG=run-xen
 # shellcheck source-path=SCRIPTDIR source=xen-qemu.sh
@@ -47,8 +55,13 @@ secs=$XQ_SECS
 fail=0
 case $XQ_END in
   timeout) echo "run-xen: timed out after ${timeout}s"; fail=1 ;;
-  stopped) echo "run-xen: no reboot: Xen said '${XQ_ENDLINE#"(XEN) "}' ($XQ_REASON), QEMU stopped"; fail=1 ;;
-  *) if [ "$XQ_RC" -ne 0 ]; then echo "run-xen: QEMU exited with status $XQ_RC"; fail=1; fi ;;
+  stopped)
+    if [ "$want" = reboot ] || [ "$XQ_REASON" != "$want" ]; then
+      echo "run-xen: expected a $want, Xen said '${XQ_ENDLINE#"(XEN) "}' ($XQ_REASON), QEMU stopped"
+      fail=1
+    fi ;;
+  *) if [ "$XQ_RC" -ne 0 ]; then echo "run-xen: QEMU exited with status $XQ_RC"; fail=1
+     elif [ "$want" != reboot ]; then echo "run-xen: expected a $want, QEMU exited (reboot)"; fail=1; fi ;;
 esac
 for re in "${expects[@]}"; do
   grep -Eq -- "$re" "$log" || { echo "run-xen: no line matching: $re"; fail=1; }
