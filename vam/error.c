@@ -29,6 +29,7 @@ const char *vam_status_name(enum vam_status s)
     case VAM_ERR_REWRITE: return "rewrite";
     case VAM_ERR_MEMORY: return "memory";
     case VAM_ERR_TABLE: return "table";
+    case VAM_ERR_PACK: return "pack";
     }
     return "?";
 }

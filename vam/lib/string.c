@@ -64,3 +64,10 @@ size_t LIBFN(strlen)(const char *s)
         n++;
     return n;
 }
+
+int LIBFN(strcmp)(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return (unsigned char)*a - (unsigned char)*b;
+}

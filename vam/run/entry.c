@@ -504,6 +504,37 @@ static void emulate(struct vam_regs *r, const struct vam_insn *d, uint64_t next)
             deliver(r, &ev);
         }
         return;
+    case VAM_OP_MOV_TO_DR:
+    case VAM_OP_MOV_FROM_DR: {
+        /* Debug registers are kept, not armed: breakpoints and watchpoints
+         * the guest sets do not fire (DR6/DR7 keep their reset values'
+         * fixed bits). */
+        unsigned n = d->sysreg;
+        if (V->cpl != 0) {
+            deliver_exception(r, X86_EXC_GP, 0, 0);
+            break;
+        }
+        if (n == 4 || n == 5) {
+            if (V->cr4 & X86_CR4_DE) {
+                deliver_exception(r, X86_EXC_UD, 0, 0);
+                break;
+            }
+            n += 2;
+        }
+        uint64_t *reg = vam_emul_reg(r, d->reg);
+        if (d->op == VAM_OP_MOV_FROM_DR) {
+            *reg = vam_run.dr[n];
+        } else {
+            if (n >= 6 && (*reg >> 32)) {
+                deliver_exception(r, X86_EXC_GP, 0, 0);
+                break;
+            }
+            vam_run.dr[n] = n == 6 ? (*reg | 0xffff0ff0ull) & 0xffffefffull
+                          : n == 7 ? (*reg | 0x400ull) & ~0xd000ull : *reg;
+        }
+        r->rip = next;
+        break;
+    }
     case VAM_OP_STAC: case VAM_OP_CLAC: case VAM_OP_MONITOR: case VAM_OP_MWAIT:
     case VAM_OP_RDFSBASE: case VAM_OP_RDGSBASE: case VAM_OP_WRFSBASE: case VAM_OP_WRGSBASE:
     case VAM_OP_SYSEXIT: case VAM_OP_INVPCID:
@@ -542,13 +573,29 @@ static void emulate(struct vam_regs *r, const struct vam_insn *d, uint64_t next)
 
 /* ---- sites ------------------------------------------------------------------------ */
 
-static void run_site(struct vam_regs *r, const struct vam_site_entry *en)
+/* alias: where the guest runs the site minus its link address (a kernel
+ * that starts at its physical load address, as Linux's startup_64 does,
+ * runs its first sites through the identity map). */
+static void run_site(struct vam_regs *r, const struct vam_site_entry *en, uint64_t alias)
 {
-    uint64_t start = en->key - en->back;
+    uint64_t start = en->key - en->back + alias;
     r->rip = start + en->insn_off;
     if (en->insn.kind < VAM_STATS_KINDS)
         vam_run.stats.exec[en->insn.kind]++;
-    emulate(r, &en->insn, en->key + en->fwd);
+    emulate(r, &en->insn, en->key + alias + en->fwd);
+}
+
+/* addr - link address, if addr lies in a segment's physical load range
+ * (and that differs from its link address); 0 otherwise. */
+static uint64_t physical_alias(uint64_t addr)
+{
+    const struct vam_guest *g = &vam_run.guest;
+    for (unsigned i = 0; i < g->nseg; i++) {
+        const struct vam_segment *sg = &g->seg[i];
+        if (sg->paddr != sg->vaddr && addr >= sg->paddr && addr - sg->paddr < sg->memsz)
+            return sg->paddr - sg->vaddr;
+    }
+    return 0;
 }
 
 /* The site whose bytes hold rip (memory forms executed in guest user mode
@@ -574,6 +621,7 @@ static void gate(struct vam_regs *r) __attribute__((noreturn));
 static void gate(struct vam_regs *r)
 {
     const struct vam_site_entry *en;
+    uint64_t alias = 0;     /* jump sites are assumed to run at their link address */
     uint32_t slot = FIXED->jump_slot;
     if (slot != VAM_RUN_NO_JUMP) {
         FIXED->jump_slot = VAM_RUN_NO_JUMP;
@@ -587,12 +635,14 @@ static void gate(struct vam_regs *r)
             vam_run_fatal("gate: the return address at rsp %#llx cannot be read",
                           (unsigned long long)r->rsp);
         en = vam_site_lookup(&vam_run.table, ret);
+        if (!en && (alias = physical_alias(ret)) != 0)
+            en = vam_site_lookup(&vam_run.table, ret - alias);
         if (!en)
             vam_run_fatal("gate: entered from %#llx, which is not a rewritten site",
                           (unsigned long long)ret);
         r->rsp += 8;
     }
-    run_site(r, en);
+    run_site(r, en, alias);
     vam_run_resume(r);
 }
 
@@ -669,7 +719,7 @@ void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t ec, uint64_t
             const struct vam_site_entry *en = site_containing(r->rip);
             if (en) {
                 vam_run.user_site_faults++;
-                run_site(r, en);
+                run_site(r, en, 0);
                 vam_run_resume(r);
             }
         }
@@ -745,8 +795,19 @@ static void cpuid_policy(struct vam_emul *e, struct vam_vcpu *v, uint32_t leaf, 
                          uint32_t out[4])
 {
     vam_cpuid_default(e, v, leaf, sub, out);
-    if (leaf == 1)
-        out[2] |= 1u << 21;             /* x2APIC */
+    if (leaf == 1 && vam_run.linux_boot) {
+        /* Linux 6.1 as configured here has no x2APIC support and the VAM
+         * does not emulate the xAPIC's MMIO page: no local APIC; the PIT
+         * through the 8259 is its timer, as with `nolapic`. */
+        out[3] &= ~(1u << 9);           /* APIC */
+        out[2] &= ~(1u << 21);          /* x2APIC */
+        /* No XSAVE: XCR0 would have to be switched through Xen for the
+         * guest (xsetbv is not emulated yet); the kernel then uses FXSAVE
+         * and drops AVX and what depends on it. */
+        out[2] &= ~(1u << 26 | 1u << 27 | 1u << 28);
+    } else if (leaf == 1) {
+        out[2] |= 1u << 21;             /* x2APIC: the test guests use its MSRs */
+    }
 }
 
 void vam_run_emul_init(void)

@@ -81,6 +81,30 @@ static bool exit_port_io(struct dm_vcpu *vcpu, uint64_t addr, void *data, unsign
     vam_run_guest_exit(code);
 }
 
+/* Reset: the keyboard controller's pulse-reset command (0xfe to port 0x64)
+ * and the PCI reset control register (port 0xcf9, bit 2).  There is no
+ * keyboard controller behind 0x64: its status reads 0xfd (output buffer
+ * "full", so drivers probing for a keyboard find none; input buffer empty,
+ * so the reset command can be written at once). */
+static bool reset_port_io(struct dm_vcpu *vcpu, uint64_t addr, void *data, unsigned len,
+                          bool is_write, void *opaque)
+{
+    (void)vcpu, (void)opaque;
+    uint8_t *b = data;
+    if (len != 1)
+        return false;
+    if (!is_write) {
+        *b = addr == 0x64 ? 0xfd : 0x00;
+        return true;
+    }
+    if ((addr == 0x64 && *b == 0xfe) || (addr == 0xcf9 && (*b & 0x04))) {
+        console_flush();
+        vam_run_guest_reset(addr == 0x64 ? "keyboard-controller reset (0xfe to port 0x64)"
+                                         : "PCI reset control (port 0xcf9)");
+    }
+    return true;
+}
+
 void vam_platform_init(void)
 {
     dm_iobus_init(&bus);
@@ -110,6 +134,8 @@ void vam_platform_init(void)
     rc_add = rc_add ? rc_add : dm_registry_init_all(&registry, &bus);
     rc_add = rc_add ? rc_add : dm_iobus_register(&bus, EXIT_PORT, 4, exit_port_io, NULL,
                                                  "exit port");
+    rc_add = rc_add ? rc_add : dm_iobus_register(&bus, 0x64, 1, reset_port_io, NULL, "reset");
+    rc_add = rc_add ? rc_add : dm_iobus_register(&bus, 0xcf9, 1, reset_port_io, NULL, "reset");
     if (rc_add)
         vam_run_fatal("setting up the device models failed (%d)", rc_add);
     dm_registry_advance(&registry, now());

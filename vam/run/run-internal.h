@@ -27,6 +27,7 @@ struct vam_run {
     struct vam_shadow tlb;
     struct vam_emul emul;
     const void *gate_page;
+    bool linux_boot;               /* entered with the Linux boot protocol */
     uint64_t start_ns;          /* when the guest was entered */
     /* interrupt shadow of sti: single-stepping one guest instruction */
     bool stepping;
@@ -34,6 +35,7 @@ struct vam_run {
     /* what the back end was last told */
     uint64_t hw_fs_base, hw_gs_base[2];
     bool hw_ts, hw_tsd;
+    uint64_t dr[8];             /* debug registers as the guest set them (not armed) */
     /* counters */
     uint64_t entries_gate, entries_exception, entries_syscall, entries_interrupt;
     uint64_t injected_irqs, page_faults_filled, user_site_faults, halts;

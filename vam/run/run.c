@@ -16,6 +16,7 @@
 
 #include "vam/lib.h"
 #include "vam/loader.h"
+#include "vam/pack.h"
 #include "vam/rewrite.h"
 
 #define RESERVED (2ull << 20)
@@ -77,6 +78,14 @@ void vam_run_guest_exit(uint32_t code)
                 code < 5 ? names[code] : "unknown",
                 (unsigned long long)((be_now_ns() - vam_run.start_ns) / 1000000));
     be_shutdown(BE_POWEROFF);
+}
+
+void vam_run_guest_reset(const char *how)
+{
+    vam_run_report();
+    vam_run_log("guest reset the machine (%s) after %llu ms: reboot", how,
+                (unsigned long long)((be_now_ns() - vam_run.start_ns) / 1000000));
+    be_shutdown(BE_REBOOT);
 }
 
 /* ---- guest memory ------------------------------------------------------------------ */
@@ -227,6 +236,102 @@ static void build_stubs(void)
         fixed_area.f.entry[k] = VAM_RUN_GATE_VA;
 }
 
+/* ---- Linux: the 64-bit boot protocol (Documentation/x86/boot.rst) ------------------ */
+
+/* boot_params ("zero page") offsets */
+#define BP_EXT_RAMDISK_IMAGE 0x0c0
+#define BP_EXT_RAMDISK_SIZE  0x0c4
+#define BP_EXT_CMD_LINE_PTR  0x0c8
+#define BP_E820_ENTRIES      0x1e8
+#define BP_SENTINEL          0x1ef
+#define BP_BOOT_FLAG         0x1fe
+#define BP_HEADER            0x202
+#define BP_VERSION           0x206
+#define BP_TYPE_OF_LOADER    0x210
+#define BP_LOADFLAGS         0x211
+#define BP_RAMDISK_IMAGE     0x218
+#define BP_RAMDISK_SIZE      0x21c
+#define BP_CMD_LINE_PTR      0x228
+#define BP_CMDLINE_SIZE      0x238
+#define BP_E820_TABLE        0x2d0
+#define E820_RAM 1
+#define E820_RESERVED 2
+#define LINUX_BOOT_PARAMS 0x7000        /* inside the 64 KiB Linux keeps for itself */
+#define LINUX_CMDLINE     0x8000
+#define LINUX_CMDLINE_MAX 2048
+#define LINUX_BOOT_CS 0x10              /* __BOOT_CS, __BOOT_DS */
+#define LINUX_BOOT_DS 0x18
+
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+static void e820_add(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
+{
+    uint8_t n = bp[BP_E820_ENTRIES];
+    uint8_t *e = bp + BP_E820_TABLE + 20u * n;
+    memcpy(e, &addr, 8);
+    memcpy(e + 8, &size, 8);
+    memcpy(e + 16, &type, 4);
+    bp[BP_E820_ENTRIES] = (uint8_t)(n + 1);
+}
+
+/* Builds boot_params with the e820 map, the command line and the initrd,
+ * and returns its guest-physical address (the kernel's %rsi). */
+static uint64_t build_linux_boot(const struct vam_guest *g, uint64_t ram_end, const char *cmdline,
+                                 const uint8_t *initrd, uint64_t initrd_size)
+{
+    uint8_t *bp = gpa(LINUX_BOOT_PARAMS, 4096);
+    memset(bp, 0, 4096);
+    put16(bp + BP_BOOT_FLAG, 0xaa55);
+    memcpy(bp + BP_HEADER, "HdrS", 4);
+    put16(bp + BP_VERSION, 0x020f);
+    bp[BP_TYPE_OF_LOADER] = 0xff;           /* "undefined" boot loader */
+    bp[BP_LOADFLAGS] = 0x01;                /* LOADED_HIGH */
+    put32(bp + BP_CMDLINE_SIZE, LINUX_CMDLINE_MAX - 1);
+
+    /* the command line, with the TSC rate the VAM knows (no calibration) */
+    char *line = (char *)gpa(LINUX_CMDLINE, LINUX_CMDLINE_MAX);
+    int n = vam_snprintf(line, LINUX_CMDLINE_MAX, "%s", cmdline);
+    bool has_tsc = false;
+    for (const char *p = cmdline; *p; p++)
+        if (!memcmp(p, "tsc_early_khz=", 14))
+            has_tsc = true;
+    if (!has_tsc)
+        n += vam_snprintf(line + n, (size_t)(LINUX_CMDLINE_MAX - n), "%stsc_early_khz=%llu",
+                          n ? " " : "", (unsigned long long)(be_tsc_hz() / 1000));
+    if (n >= LINUX_CMDLINE_MAX)
+        vam_run_fatal("refusing the guest: its command line is longer than %d bytes",
+                      LINUX_CMDLINE_MAX - 1);
+    put32(bp + BP_CMD_LINE_PTR, LINUX_CMDLINE);
+
+    /* the initrd at the top of the guest's RAM, above every segment */
+    uint64_t top_seg = 0;
+    for (unsigned i = 0; i < g->nseg; i++)
+        if (g->seg[i].paddr + g->seg[i].memsz > top_seg)
+            top_seg = g->seg[i].paddr + g->seg[i].memsz;
+    if (initrd_size) {
+        uint64_t at = (ram_end - initrd_size) & ~4095ull;
+        if (initrd_size > ram_end || at < top_seg)
+            vam_run_fatal("refusing the guest: the initrd (%llu KiB) does not fit between the "
+                          "kernel and the end of guest RAM", (unsigned long long)(initrd_size >> 10));
+        memcpy(gpa(at, initrd_size), initrd, initrd_size);
+        put32(bp + BP_RAMDISK_IMAGE, (uint32_t)at);
+        put32(bp + BP_RAMDISK_SIZE, (uint32_t)initrd_size);
+        put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(at >> 32));
+        put32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)(initrd_size >> 32));
+    }
+
+    /* e820: low RAM, the legacy hole (VGA, BIOS), RAM above 1 MiB, the boot block */
+    e820_add(bp, 0, 0x9fc00, E820_RAM);
+    e820_add(bp, 0x9fc00, 0x400, E820_RESERVED);
+    e820_add(bp, 0xf0000, 0x10000, E820_RESERVED);
+    e820_add(bp, 0x100000, ram_end - 0x100000, E820_RAM);
+    e820_add(bp, ram_end, be_memory()->gpa_size - ram_end, E820_RESERVED);
+    vam_run_log("Linux boot: command line \"%s\", initrd %llu KiB, %llu MiB of RAM", line,
+                (unsigned long long)(initrd_size >> 10), (unsigned long long)(ram_end >> 20));
+    return LINUX_BOOT_PARAMS;
+}
+
 /* ---- start ------------------------------------------------------------------------------ */
 
 static unsigned rewrite_flags(const char *cmdline)
@@ -239,15 +344,42 @@ static unsigned rewrite_flags(const char *cmdline)
     return flags;
 }
 
-void vam_fe_main(const uint8_t *image, uint64_t image_len, const char *cmdline)
+void vam_fe_main(const uint8_t *module, uint64_t module_len, const char *vam_cmdline)
 {
     struct vam_error e;
     struct vam_guest *g = &vam_run.guest;
     vam_run.start_ns = be_now_ns();
-    vam_run_log("front end: guest image of %llu bytes, command line \"%s\"",
-                (unsigned long long)image_len, cmdline);
-    if (!image || image_len == 0)
+    vam_run_log("front end: module of %llu bytes, command line \"%s\"",
+                (unsigned long long)module_len, vam_cmdline);
+    if (!module || module_len == 0)
         vam_run_fatal("refusing the guest: no guest image (module) was given");
+
+    /* 0. a pack (kernel, initrd, command line) or a bare kernel */
+    const uint8_t *image = module, *initrd = 0;
+    uint64_t image_len = module_len, initrd_len = 0;
+    const char *cmdline = vam_cmdline;
+    static struct vam_pack pack;
+    static char pack_cmdline[LINUX_CMDLINE_MAX];
+    vam_run.linux_boot = false;
+    if (vam_pack_is(module, module_len)) {
+        if (vam_pack_open(&pack, module, module_len, &e))
+            vam_run_fatal("refusing the guest: %s", e.msg);
+        image = vam_pack_file(&pack, "kernel", &image_len);
+        initrd = vam_pack_file(&pack, "initrd", &initrd_len);
+        uint64_t n;
+        const uint8_t *c = vam_pack_file(&pack, "cmdline", &n);
+        if (c) {
+            if (n == 0 || n > sizeof pack_cmdline || c[n - 1] != 0)
+                vam_run_fatal("refusing the guest: the pack's command line is not a "
+                              "NUL-terminated string of at most %zu bytes", sizeof pack_cmdline);
+            memcpy(pack_cmdline, c, n);
+            cmdline = pack_cmdline;
+        }
+        vam_run.linux_boot = pack.protocol == VAM_PACK_LINUX;
+        vam_run_log("pack: kernel %llu bytes, initrd %llu bytes, %s boot protocol",
+                    (unsigned long long)image_len, (unsigned long long)initrd_len,
+                    vam_run.linux_boot ? "Linux" : "test-guest");
+    }
 
     /* 1. validate everything before touching anything */
     if (vam_load(g, image, image_len, NULL, 0, &e) && e.code != VAM_ERR_NOSPACE)
@@ -273,7 +405,7 @@ void vam_fe_main(const uint8_t *image, uint64_t image_len, const char *cmdline)
     build_stubs();
     vam_run.table = (struct vam_site_table){.v = site_entries, .n = 0, .cap = MAX_SITES};
     vam_stats_reset(&vam_run.stats);
-    if (vam_rewrite_guest(g, rewrite_flags(cmdline), map_segment, g, &vam_run.table,
+    if (vam_rewrite_guest(g, rewrite_flags(vam_cmdline), map_segment, g, &vam_run.table,
                           &vam_run.stats, &e))
         vam_run_fatal("refusing the guest: %s", e.msg);
     vam_run_log("rewrote %zu sites (%u through jump slots), %llu bytes of replacements, "
@@ -281,17 +413,25 @@ void vam_fe_main(const uint8_t *image, uint64_t image_len, const char *cmdline)
                 (unsigned long long)vam_run.stats.bytes_replacement,
                 (unsigned long long)vam_run.stats.bytes_nop);
 
-    /* 3. boot block: page tables, start info, stack */
+    /* 3. boot block: page tables, stack; start info or boot_params */
     pt_next = ram_end;
     pt_end = ram_end + RESERVED - 4096 - BOOT_STACK_SIZE;
     uint64_t l4 = build_page_tables(g, m->gpa_size);
-    uint64_t si = build_start_info(pt_end, ram_end, cmdline);
+    uint64_t rsi = vam_run.linux_boot ? build_linux_boot(g, ram_end, cmdline, initrd, initrd_len)
+                                 : build_start_info(pt_end, ram_end, cmdline);
     uint64_t stack_top = m->gpa_size;
 
     /* 4. the virtual CPU, the platform, the TLB */
     vam_run.gate_page = be_gate_page(VAM_RUN_GATE_VA);
     vam_vcpu_init(&vam_run.vcpu, &fixed_area.f);
+    vam_run.dr[6] = 0xffff0ff0;
+    vam_run.dr[7] = 0x400;
     fixed_area.f.jump_slot = VAM_RUN_NO_JUMP;
+    if (vam_run.linux_boot) {
+        fixed_area.f.sel[VAM_SEG_CS] = LINUX_BOOT_CS;
+        fixed_area.f.sel[VAM_SEG_SS] = fixed_area.f.sel[VAM_SEG_DS] =
+            fixed_area.f.sel[VAM_SEG_ES] = LINUX_BOOT_DS;
+    }
     vam_shadow_init(&vam_run.tlb, 8);
     vam_run.tlb.kernel_space_created = map_vam_pages;
     vam_platform_init();
@@ -301,13 +441,11 @@ void vam_fe_main(const uint8_t *image, uint64_t image_len, const char *cmdline)
 
     struct vam_regs r = {0};
     r.rip = g->entry;
-    r.rsi = si;
+    r.rsi = rsi;
     r.rsp = stack_top;
-    r.cs = 0;
-    r.ss = 0;
     vam_set_guest_rflags(&vam_run.vcpu, &r, X86_RFLAGS_FIXED);
     vam_run_log("entering the guest at %#llx (rsi %#llx, %llu MiB of RAM for it) after %llu ms",
-                (unsigned long long)r.rip, (unsigned long long)si,
+                (unsigned long long)r.rip, (unsigned long long)rsi,
                 (unsigned long long)(ram_end >> 20),
                 (unsigned long long)((be_now_ns() - vam_run.start_ns) / 1000000));
     vam_run.start_ns = be_now_ns();

@@ -25,6 +25,7 @@
 void vam_run_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void vam_run_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vam_run_guest_exit(uint32_t code) __attribute__((noreturn));
+void vam_run_guest_reset(const char *how) __attribute__((noreturn));
 /* The x2APIC's INTR output changed. */
 void vam_run_intr_changed(bool level);
 

@@ -40,6 +40,8 @@ enum vam_status {
     VAM_ERR_REWRITE,        /* replacement does not fit, or did not verify */
     VAM_ERR_MEMORY,         /* guest memory at a site is not what the image holds */
     VAM_ERR_TABLE,          /* site table or jump slots exhausted */
+    /* packs */
+    VAM_ERR_PACK,           /* a malformed pack (vam/pack.h) */
 };
 
 struct vam_error {

@@ -2,7 +2,7 @@
  * The VAM's C library: what freestanding code needs and nothing more.
  *
  * In the freestanding build lib/string.c defines memcpy, memset, memmove,
- * memcmp and strlen under their standard names (gcc emits calls to the
+ * memcmp, strlen and strcmp under their standard names (gcc emits calls to the
  * first four on its own, for structure copies and initialisation).  In the
  * hosted build (host unit tests) the same code is compiled as
  * vam_host_memcpy ... so the tests can exercise it, while the rest of vam/
@@ -22,6 +22,7 @@ void *memmove(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
 
 #ifdef VAM_HOSTED
 void *vam_host_memcpy(void *dst, const void *src, size_t n);
@@ -29,6 +30,7 @@ void *vam_host_memmove(void *dst, const void *src, size_t n);
 void *vam_host_memset(void *dst, int c, size_t n);
 int vam_host_memcmp(const void *a, const void *b, size_t n);
 size_t vam_host_strlen(const char *s);
+int vam_host_strcmp(const char *a, const char *b);
 #endif
 
 /*

@@ -70,6 +70,7 @@
 #define X86_CR0_PG (1ull << 31)
 
 #define X86_CR4_TSD   (1ull << 2)
+#define X86_CR4_DE    (1ull << 3)
 #define X86_CR4_PSE   (1ull << 4)
 #define X86_CR4_PAE   (1ull << 5)
 #define X86_CR4_PGE   (1ull << 7)
