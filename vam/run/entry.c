@@ -21,6 +21,7 @@
 #include "run.h"
 #include "run-internal.h"
 
+#include "afterburn/abi.h"
 #include "vam/desc.h"
 #include "vam/lib.h"
 #include "vam/walk.h"
@@ -695,6 +696,40 @@ static bool kernel_rdtsc(struct vam_regs *r, uint64_t ec)
     return true;
 }
 
+/* A sensitive instruction without a site trapped in guest kernel mode:
+ * code the kernel wrote at run time (an alternative's replacement copied
+ * over its original, text_poke) or code outside the annotated image.  It
+ * is decoded at rip and performed like a site's (trap and emulate: the
+ * thesis's fallback for what the afterburner could not see).  Only the
+ * instructions that trap in the back end's deprivileged mode get here;
+ * pushf and popf do not trap and would silently misbehave, which is why
+ * vam/run/README.md ("Kernel self-patching") lists what the templates hold.
+ * true: handled. */
+static bool unannotated_sensitive(struct vam_regs *r, unsigned vector, uint64_t ec)
+{
+    uint8_t bytes[15];
+    struct vam_insn d;
+    struct vam_walk w;
+    if (V->cpl != 0 || (vector == X86_EXC_GP && ec != 0))
+        return false;
+    unsigned n = 15;
+    /* the instruction may end near the end of a page: read what is mapped */
+    while (n && vam_gva_read(V, r->rip, bytes, n, VAM_ACC_FETCH, &w) != VAM_WALK_OK)
+        n--;
+    if (!n || vam_decode(bytes, n, AB_MODE_64, &d) != VAM_DEC_OK)
+        return false;
+    if (vam_run.unannotated++ < 8) {
+        char text[64];
+        vam_insn_format(&d, text, sizeof text);
+        vam_run_log("guest kernel executed '%s' at %#llx, which has no site (code written at "
+                    "run time?): emulated", text, (unsigned long long)r->rip);
+    }
+    if (d.kind < VAM_STATS_KINDS)
+        vam_run.stats.exec[d.kind]++;
+    emulate(r, &d, r->rip + d.len);
+    return true;
+}
+
 void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t ec, uint64_t cr2)
 {
     vam_run.entries_exception++;
@@ -747,8 +782,13 @@ void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t ec, uint64_t
         vam_run.hw_ts = false;          /* the hypervisor cleared its copy of TS */
         deliver_exception(r, vector, 0, 0);
         break;
+    case X86_EXC_UD:
+        if (!unannotated_sensitive(r, vector, ec))
+            deliver_exception(r, vector, 0, 0);
+        break;
     case X86_EXC_GP:
-        if (!software_interrupt(r, ec) && !kernel_rdtsc(r, ec))
+        if (!software_interrupt(r, ec) && !kernel_rdtsc(r, ec) &&
+            !unannotated_sensitive(r, vector, ec))
             deliver_exception(r, vector, (uint32_t)ec, 0);
         break;
     default:
@@ -822,13 +862,15 @@ void vam_run_report(void)
     vam_platform_console_flush();
     vam_run_log("entries: gate %llu, exceptions %llu, syscalls %llu, interrupts %llu; "
                 "injected interrupts %llu, shadow fills %llu, user-mode site faults %llu, "
-                "hlt %llu", (unsigned long long)vam_run.entries_gate,
+                "hlt %llu, unannotated sensitive instructions emulated %llu",
+                (unsigned long long)vam_run.entries_gate,
                 (unsigned long long)vam_run.entries_exception,
                 (unsigned long long)vam_run.entries_syscall,
                 (unsigned long long)vam_run.entries_interrupt,
                 (unsigned long long)vam_run.injected_irqs,
                 (unsigned long long)vam_run.page_faults_filled,
-                (unsigned long long)vam_run.user_site_faults, (unsigned long long)vam_run.halts);
+                (unsigned long long)vam_run.user_site_faults, (unsigned long long)vam_run.halts,
+                (unsigned long long)vam_run.unannotated);
     char buf[1024];
     int n = 0;
     for (unsigned k = 0; k < VAM_STATS_KINDS; k++)

@@ -38,7 +38,7 @@ struct vam_run {
     uint64_t dr[8];             /* debug registers as the guest set them (not armed) */
     /* counters */
     uint64_t entries_gate, entries_exception, entries_syscall, entries_interrupt;
-    uint64_t injected_irqs, page_faults_filled, user_site_faults, halts;
+    uint64_t injected_irqs, page_faults_filled, user_site_faults, halts, unannotated;
 };
 extern struct vam_run vam_run;
 
