@@ -105,6 +105,7 @@ void vam_run_resume(struct vam_regs *r)
         be_set_seg_base(mode ? BE_GS_BASE_USER : BE_GS_BASE_KERNEL, V->gs_base);
         vam_run.hw_gs_base[mode] = V->gs_base;
     }
+    vam_run_protect_hot(vam_run.intr && !vam_vcpu_if(V));
     bool ts = (V->cr0 & X86_CR0_TS) != 0;
     if (ts != vam_run.hw_ts) {
         be_fpu_set_ts(ts);
@@ -750,6 +751,26 @@ void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t ec, uint64_t
     }
     switch (vector) {
     case X86_EXC_PF: {
+        if (V->cpl == 0 && vam_run.hot_protected && (ec & X86_PF_W) &&
+            cr2 >= VAM_RUN_FIXED_VA && cr2 < VAM_RUN_FIXED_VA + 4096) {
+            /* a write to the hot page while it is read-only: an inline sti
+             * or cli at a site, or a jump landing stub recording its slot */
+            vam_run.hot_faults++;
+            if (r->rip >= VAM_RUN_STUBS_VA && r->rip < VAM_RUN_STUBS_VA + 4096) {
+                FIXED->jump_slot = (uint32_t)((r->rip - VAM_RUN_STUBS_VA) / VAM_RUN_STUB_SIZE);
+                r->rip = VAM_RUN_GATE_VA;
+                gate(r);
+            }
+            const struct vam_site_entry *en = site_containing(r->rip);
+            uint64_t alias = 0;
+            if (!en && (alias = physical_alias(r->rip)) != 0)
+                en = site_containing(r->rip - alias);
+            if (!en)
+                vam_run_fatal("guest wrote the VAM's hot page at rip %#llx, outside any site",
+                              (unsigned long long)r->rip);
+            run_site(r, en, alias);
+            vam_run_resume(r);
+        }
         if (V->cpl == 3 && cr2 >= VAM_RUN_FIXED_VA && cr2 < VAM_RUN_AREA_END) {
             const struct vam_site_entry *en = site_containing(r->rip);
             if (en) {
@@ -862,7 +883,8 @@ void vam_run_report(void)
     vam_platform_console_flush();
     vam_run_log("entries: gate %llu, exceptions %llu, syscalls %llu, interrupts %llu; "
                 "injected interrupts %llu, shadow fills %llu, user-mode site faults %llu, "
-                "hlt %llu, unannotated sensitive instructions emulated %llu",
+                "hlt %llu, unannotated sensitive instructions emulated %llu; hot page "
+                "protected %llu times, write faults %llu",
                 (unsigned long long)vam_run.entries_gate,
                 (unsigned long long)vam_run.entries_exception,
                 (unsigned long long)vam_run.entries_syscall,
@@ -870,7 +892,8 @@ void vam_run_report(void)
                 (unsigned long long)vam_run.injected_irqs,
                 (unsigned long long)vam_run.page_faults_filled,
                 (unsigned long long)vam_run.user_site_faults, (unsigned long long)vam_run.halts,
-                (unsigned long long)vam_run.unannotated);
+                (unsigned long long)vam_run.unannotated,
+                (unsigned long long)vam_run.hot_toggles, (unsigned long long)vam_run.hot_faults);
     char buf[1024];
     int n = 0;
     for (unsigned k = 0; k < VAM_STATS_KINDS; k++)

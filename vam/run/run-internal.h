@@ -32,6 +32,8 @@ struct vam_run {
     /* interrupt shadow of sti: single-stepping one guest instruction */
     bool stepping;
     bool intr;                  /* the x2APIC's INTR line */
+    bool hot_protected;         /* the hot page is read-only for the guest */
+    uint64_t hot_toggles, hot_faults;
     /* what the back end was last told */
     uint64_t hw_fs_base, hw_gs_base[2];
     bool hw_ts, hw_tsd;
@@ -45,5 +47,6 @@ extern struct vam_run vam_run;
 void vam_run_emul_init(void);
 void vam_run_resume(struct vam_regs *r) __attribute__((noreturn));
 void vam_run_report(void);
+void vam_run_protect_hot(bool protect);
 
 #endif

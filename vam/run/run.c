@@ -211,9 +211,26 @@ static uint64_t build_start_info(uint64_t at, uint64_t mem_bytes, const char *cm
 static bool map_vam_pages(be_space_t s, void *ctx)
 {
     (void)ctx;
-    return be_map_vam(s, VAM_RUN_FIXED_VA, fixed_area.page, BE_R | BE_W) &&
+    unsigned hot = vam_run.hot_protected ? BE_R : BE_R | BE_W;
+    return be_map_vam(s, VAM_RUN_FIXED_VA, fixed_area.page, hot) &&
            be_map_vam(s, VAM_RUN_STUBS_VA, stubs_page, BE_R | BE_X) &&
            be_map_vam(s, VAM_RUN_GATE_VA, vam_run.gate_page, BE_R | BE_W | BE_X);
+}
+
+/* The hot page read-only (or writable again) in every kernel space: while
+ * an interrupt waits for the guest's IF, the guest's inline sti (a write to
+ * it) must come to the VAM, which delivers the interrupt right after it. */
+void vam_run_protect_hot(bool protect)
+{
+    if (protect == vam_run.hot_protected)
+        return;
+    vam_run.hot_protected = protect;
+    vam_run.hot_toggles++;
+    for (unsigned i = 0; i < VAM_SHADOW_MAX_PAIRS; i++)
+        if (vam_run.tlb.pair[i].used &&
+            !be_map_vam(vam_run.tlb.pair[i].kernel, VAM_RUN_FIXED_VA, fixed_area.page,
+                        protect ? BE_R : BE_R | BE_W))
+            vam_run_fatal("cannot remap the VAM's hot page in a kernel space");
 }
 
 /* Jump landing stub j: movl $j, jump_slot; jmp gate. */
@@ -334,13 +351,16 @@ static uint64_t build_linux_boot(const struct vam_guest *g, uint64_t ram_end, co
 
 /* ---- start ------------------------------------------------------------------------------ */
 
+/* sti is one memory operation on the hot page (orb), which the VAM makes
+ * read-only while an interrupt is waiting (vam_run_protect_hot), so that
+ * sti then faults into the VAM and the interrupt comes right after it.
+ * vam.sti=call on the VAM's command line makes every sti a gate call. */
 static unsigned rewrite_flags(const char *cmdline)
 {
-    unsigned flags = 0;
-    /* vam.sti=inline: sti as a memory operation (interrupts wait for the next VAM entry) */
+    unsigned flags = VAM_RW_STI_INLINE;
     for (const char *p = cmdline; *p; p++)
-        if (!memcmp(p, "vam.sti=inline", 14))
-            flags |= VAM_RW_STI_INLINE;
+        if (!memcmp(p, "vam.sti=call", 12))
+            flags &= ~(unsigned)VAM_RW_STI_INLINE;
     return flags;
 }
 
