@@ -99,6 +99,14 @@ static bool is_pt_pfn(unsigned long pfn)
 static unsigned long free_pfns[PT_POOL_PAGES];
 static unsigned long n_free;
 
+unsigned long vamxen_alloc_pt_frame_or_panic(void)
+{
+    unsigned long mfn = vamxen_alloc_pt_frame(0);
+    if (!mfn)
+        vamxen_panic("page-table frame pool exhausted", (long)PT_POOL_PAGES);
+    return mfn;
+}
+
 unsigned long vamxen_alloc_pt_frame(const void **va)
 {
     unsigned long pfn;
@@ -107,7 +115,7 @@ unsigned long vamxen_alloc_pt_frame(const void **va)
     else if (pool_next < nr_pages)
         pfn = pool_next++;
     else
-        vamxen_panic("page-table frame pool exhausted", (long)PT_POOL_PAGES);
+        return 0;                   /* exhausted: the caller refuses (be_map, be_space_create) */
     if (va)
         *va = (const void *)(VAMXEN_WINDOW_BASE + pfn * 4096);
     return p2m[pfn];
@@ -152,16 +160,16 @@ static void build_window(void)
     if (n_l2 > 512)
         vamxen_panic("domain larger than one L3 of window", (long)nr_pages);
     unsigned long l2_mfn[512];
-    unsigned long l3_mfn = vamxen_alloc_pt_frame(0);
+    unsigned long l3_mfn = vamxen_alloc_pt_frame_or_panic();
     for (unsigned long j = 0; j < n_l2; j++)
-        l2_mfn[j] = vamxen_alloc_pt_frame(0);
+        l2_mfn[j] = vamxen_alloc_pt_frame_or_panic();
     /* the L1 frames must come from the pool too, and the pool's window
      * mappings are read-only, including these L1s' own */
     for (unsigned long j = 0; j < n_l2; j++) {
         for (unsigned long k = 0; k < 512; k++)
             entries[k] = 0;
         for (unsigned long k = 0; k < 512 && j * 512 + k < n_l1; k++) {
-            unsigned long l1 = vamxen_alloc_pt_frame(0);
+            unsigned long l1 = vamxen_alloc_pt_frame_or_panic();
             uint64_t l1e[512];
             for (unsigned long e = 0; e < 512; e++) {
                 unsigned long pfn = (j * 512 + k) * 512 + e;

@@ -25,7 +25,9 @@ unsigned long vamxen_vam_va_to_mfn(const void *va);
 /* Page-table frames: allocated from a pool that the window maps read-only
  * (Xen refuses a page-table frame with a writable mapping).  Returns the
  * MFN and writes the window VA of the frame (read-only) to *va. */
+/* Machine frame 0 is never in the pool: 0 means the pool is exhausted. */
 unsigned long vamxen_alloc_pt_frame(const void **va);
+unsigned long vamxen_alloc_pt_frame_or_panic(void);
 /* Gives a frame back to the pool; it must no longer be a page table (no
  * pin, no reference from another table). */
 void vamxen_free_pt_frame(unsigned long mfn);

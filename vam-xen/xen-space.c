@@ -99,6 +99,8 @@ be_space_t be_space_create(enum be_space_kind kind)
             continue;
         const void *va;
         unsigned long mfn = vamxen_alloc_pt_frame(&va);
+        if (!mfn)
+            return -1;
         vamxen_fill_frame(mfn, 0, 0);
         mmuext(MMUEXT_PIN_L4_TABLE, mfn);
         spaces[s] = (struct space){.used = true, .kernel = kind == BE_SPACE_KERNEL,
@@ -173,6 +175,8 @@ static const uint64_t *next_level(unsigned long table_mfn, const uint64_t *table
     if (!(e & PTE_P)) {
         const void *va;
         unsigned long mfn = vamxen_alloc_pt_frame(&va);
+        if (!mfn)
+            return 0;
         vamxen_fill_frame(mfn, 0, 0);
         set_entry(table_mfn, index, (uint64_t)mfn << 12 | PTE_P | PTE_RW | PTE_US | PTE_A);
         *next_mfn = mfn;
@@ -194,13 +198,15 @@ static bool va_allowed(uint64_t va)
 
 /* Installs frame `frame_mfn` at va with `perm`, creating tables as needed.
  * Replacing a present entry of the installed space invalidates it. */
-static void map_frame(be_space_t s, uint64_t va, unsigned long frame_mfn, unsigned perm,
+/* false: no page-table frame left for an intermediate table. */
+static bool map_frame(be_space_t s, uint64_t va, unsigned long frame_mfn, unsigned perm,
                       uint64_t soft_bits)
 {
     unsigned long mfn = spaces[s].l4_mfn;
     const uint64_t *t = spaces[s].l4;
     for (int level = 3; level >= 1; level--)
-        t = next_level(mfn, t, (va >> (12 + 9 * level)) & 511, &mfn);
+        if (!(t = next_level(mfn, t, (va >> (12 + 9 * level)) & 511, &mfn)))
+            return false;
     bool was_present = t[(va >> 12) & 511] & PTE_P;
     uint64_t pte = (uint64_t)frame_mfn << 12 | PTE_P | PTE_A | PTE_D | PTE_XEN_GUEST_KERNEL;
     if (perm & BE_W)
@@ -215,22 +221,22 @@ static void map_frame(be_space_t s, uint64_t va, unsigned long frame_mfn, unsign
     set_entry(mfn, (va >> 12) & 511, pte);
     if (was_present && s == installed)
         invlpg(va);
+    return true;
 }
 
 bool be_map(be_space_t s, uint64_t va, uint64_t gpa, unsigned perm)
 {
     if (!space_ok(s) || gpa >= be_memory()->gpa_size || !va_allowed(va))
         return false;
-    map_frame(s, va, vamxen_gpa_to_mfn(gpa), perm, 0);
-    return true;
+    return map_frame(s, va, vamxen_gpa_to_mfn(gpa), perm, 0);
 }
 
 bool be_map_vam(be_space_t s, uint64_t va, const void *vam_page, unsigned perm)
 {
     if (!space_ok(s) || !spaces[s].kernel || ((uint64_t)vam_page & 4095) || !va_allowed(va))
         return false;
-    map_frame(s, va, vamxen_vam_va_to_mfn(vam_page), perm & ~(unsigned)BE_USER, PTE_VAM_OWNED);
-    return true;
+    return map_frame(s, va, vamxen_vam_va_to_mfn(vam_page), perm & ~(unsigned)BE_USER,
+                     PTE_VAM_OWNED);
 }
 
 /* Only records the choice: be_resume installs the space for the guest mode

@@ -56,6 +56,60 @@ static void pair_flush(struct vam_shadow *sh, struct vam_shadow_pair *p, bool in
         }
 }
 
+/* Replaces a pair's back-end spaces by new, empty ones: a full flush that
+ * also gives the back end's page-table frames back (a flush keeps the
+ * intermediate tables, which would pile up as ever new processes reuse the
+ * pair).  false: no space could be had (the pair is then unused). */
+static bool pair_renew(struct vam_shadow *sh, struct vam_shadow_pair *p)
+{
+    be_space_destroy(p->kernel);
+    be_space_destroy(p->user);
+    uint64_t cr3 = p->cr3, last_use = p->last_use;
+    cpu_zero(p, sizeof *p);
+    be_space_t k = be_space_create(BE_SPACE_KERNEL);
+    be_space_t u = k < 0 ? -1 : be_space_create(BE_SPACE_USER);
+    if (u < 0 || (sh->kernel_space_created && !sh->kernel_space_created(k, sh->hook_ctx))) {
+        if (u >= 0)
+            be_space_destroy(u);
+        if (k >= 0)
+            be_space_destroy(k);
+        return false;
+    }
+    p->used = true;
+    p->cr3 = cr3;
+    p->last_use = last_use;
+    p->kernel = k;
+    p->user = u;
+    p->flush_gen = sh->flush_gen;
+    sh->renewals++;
+    return true;
+}
+
+/* Every pair but the active one is destroyed and the active one renewed:
+ * all of the back end's page-table frames come back. */
+static bool reclaim(struct vam_shadow *sh)
+{
+    for (unsigned i = 0; i < sh->max_pairs; i++) {
+        struct vam_shadow_pair *p = &sh->pair[i];
+        if (!p->used || (int)i == sh->active)
+            continue;
+        be_space_destroy(p->kernel);
+        be_space_destroy(p->user);
+        cpu_zero(p, sizeof *p);
+    }
+    sh->reclaims++;
+    sh->fills_at_reclaim = sh->fills;
+    if (sh->active < 0)
+        return true;
+    struct vam_shadow_pair *a = &sh->pair[sh->active];
+    if (!pair_renew(sh, a)) {
+        sh->active = -1;
+        return false;
+    }
+    be_space_activate(a->kernel, a->user);
+    return true;
+}
+
 /* The pair for key: found, created, or the least recently used one reused. */
 static int get_pair(struct vam_shadow *sh, uint64_t key)
 {
@@ -100,9 +154,12 @@ static int get_pair(struct vam_shadow *sh, uint64_t key)
     }
     if (lru < 0)
         return -1;
-    /* reuse the least recently used pair for the new CR3 */
+    /* reuse the least recently used pair for the new CR3, with fresh spaces */
     struct vam_shadow_pair *p = &sh->pair[lru];
-    pair_flush(sh, p, true);
+    if (sh->active == lru)
+        sh->active = -1;
+    if (!pair_renew(sh, p))
+        return -1;
     p->cr3 = key;
     sh->evictions++;
     if (sh->active == lru)
@@ -197,8 +254,16 @@ enum vam_shadow_result vam_shadow_page_fault(struct vam_shadow *sh, struct vam_v
         perm |= BE_GLOBAL;
     if (w.page_size > 4096)
         note_large(sh, p, cr2, w.page_size, w.global);
-    if (!be_map(user ? p->user : p->kernel, cr2 & ~0xfffull, w.gpa & ~0xfffull, perm))
-        return error(sh, "the back end refused a translation");
+    if (!be_map(user ? p->user : p->kernel, cr2 & ~0xfffull, w.gpa & ~0xfffull, perm)) {
+        /* Out of the back end's page-table memory, most likely: start the
+         * whole TLB afresh (architecturally a flush) and let the guest
+         * retry; twice in a row without a fill in between is a real refusal. */
+        if (sh->reclaims && sh->fills == sh->fills_at_reclaim)
+            return error(sh, "the back end refused a translation");
+        if (!reclaim(sh))
+            return error(sh, "no back-end address space after reclaiming all of them");
+        return VAM_SHADOW_OK;
+    }
     if (w.global)
         p->global_installed = true;
     else

@@ -7,7 +7,8 @@
  * spaces, created on first use: a kernel-mode space (what the guest can
  * reach at CPL 0) and a user-mode space (what it can reach at CPL 3).  At
  * most `max_pairs` pairs exist; activating a new CR3 beyond that reuses the
- * least recently used pair, after flushing it.
+ * least recently used pair with fresh back-end spaces (the old ones, with
+ * their page tables, are destroyed).
  *
  * Fill: a #PF that the back end reports is walked in the guest's tables
  * with the access of the error code (W, I) and the guest's CPL.  If the
@@ -84,6 +85,9 @@ struct vam_shadow {
     void *hook_ctx;
     /* statistics */
     uint64_t fills, injected, evictions;
+    uint64_t renewals;          /* pairs given fresh spaces (evictions, reclaims) */
+    uint64_t reclaims;          /* the back end ran out: every space started afresh */
+    uint64_t fills_at_reclaim;
 };
 
 /* max_pairs is clamped to 1..VAM_SHADOW_MAX_PAIRS.  Creates no spaces yet. */
