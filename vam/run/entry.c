@@ -902,5 +902,8 @@ void vam_run_report(void)
             n += vam_snprintf(buf + n, sizeof buf - (size_t)n, " %s %llu",
                               vam_kind_name(k, name), (unsigned long long)vam_run.stats.exec[k]);
         }
+    vam_run_log("TLB: %llu fills, %llu evictions, %llu renewals, %llu reclaims",
+                (unsigned long long)vam_run.tlb.fills, (unsigned long long)vam_run.tlb.evictions,
+                (unsigned long long)vam_run.tlb.renewals, (unsigned long long)vam_run.tlb.reclaims);
     vam_run_log("VAM entries per site kind:%s", n ? buf : " none");
 }
