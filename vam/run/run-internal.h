@@ -33,7 +33,7 @@ struct vam_run {
     bool stepping;
     bool intr;                  /* the x2APIC's INTR line */
     bool hot_protected;         /* the hot page is read-only for the guest */
-    uint64_t hot_toggles, hot_faults;
+    uint64_t hot_toggles, hot_faults, chained;
     /* what the back end was last told */
     uint64_t hw_fs_base, hw_gs_base[2];
     bool hw_ts, hw_tsd;
