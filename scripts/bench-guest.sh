@@ -1,23 +1,33 @@
 #!/usr/bin/env bash
 # Guest microbenchmarks (LMbench2-style, tests/bench/guest/), in one run:
-# Linux 6.1 built natively and through the afterburner, each booted under
-# QEMU TCG with the benchmarks in its initramfs, in two modes:
+# Linux 6.1 built natively and through the afterburner, with the benchmarks
+# in its initramfs, in three configurations:
+#   native      the native vmlinux under QEMU TCG
+#   afterburnt  the afterburnt vmlinux under QEMU TCG
+#   xen         the same afterburnt vmlinux under the VAM on Xen 4.17 (Xen
+#               under QEMU TCG; tests/xen/run-xen.sh, vam-pack, vam-xen.elf)
+# each in two modes:
 #   wall    plain TCG, the guest's clock is the host's TSC (real time)
 #   icount  -icount shift=1,sleep=off: deterministic virtual time, every
 #           guest instruction counts 2 ns (so NOP padding shows as time)
 # Results: <build>/bench/guest-results.{md,csv,svg} (ratios to native beside
-# the thesis's LMbench2 ratios; para-virt and Xen-afterburnt columns are
-# "pending" until those configurations exist), logs in <build>/bench/guest/.
+# the thesis's LMbench2 ratios, and the VAM's per-site-kind counters beside
+# the thesis's Table 5.6; the para-virt column is "pending" until that
+# configuration exists), logs in <build>/bench/guest/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 modes="wall icount"
+configs="native afterburnt xen"
 pct=100
 icount_pct=""
+xen_pct=""
 rounds=1
 timeout_s=1800
 jobs=$(nproc)
 linux_work=""
+
+cmdline_args="$*"
 
 usage() {
   cat <<EOF
@@ -25,16 +35,26 @@ Usage: $(basename "$0") [options]
   --build-dir DIR     CMake build directory (default: $build; or BUILD_DIR)
   --linux-work DIR    kernel work directory (default: <build>/linux, shared with ctest)
   --modes "M..."      modes to run, of: wall icount (default: "$modes")
+  --configs "C..."    configurations, of: native afterburnt xen (default:
+                      "$configs"; native is always run: ratios are to it)
   --pct N             iteration counts in percent of the defaults (default $pct)
   --icount-pct N      the same for icount mode only (default: --pct)
+  --xen-pct N         the same for the Xen configuration, both modes (default:
+                      1/20 of the mode's native percentage, at least 1: Linux
+                      under the VAM runs 5-330 times slower per operation)
   --rounds N          boots per mode and configuration, alternating; the
                       fastest of the rounds is kept (default $rounds)
   --timeout S         limit per boot in seconds (default $timeout_s)
   -j N                kernel build jobs (default $jobs)
-Builds afterburn-as, both kernels (reused when up to date), the benchmark
-programs and their initramfs, then boots 2 configurations per mode and round.
-At 100% each boot takes 1-1.5 minutes on an idle 2-core host (2-3 when it is
-busy); with both kernels up to date the whole run takes about 5 minutes.
+Builds afterburn-as (and vam-xen.elf, vam-pack for xen), both kernels
+(reused when up to date), the benchmark programs and their initramfs, then
+boots each configuration once per mode and round. At 100% each native boot
+takes 1-1.5 minutes on an idle 2-core host (2-3 when it is busy); a Xen boot
+at the default 5% about 3.5 minutes in wall mode and 5 in icount mode. With
+both kernels up to date the whole run takes about 14 minutes.
+A failed Xen boot does not stop the run: its column shows what it measured,
+the report lists the problems and the VAM's last lines, and the script
+exits 1 after writing it.
 EOF
 }
 die() { echo "bench-guest: error: $*" >&2; exit 1; }
@@ -45,6 +65,8 @@ while [ $# -gt 0 ]; do
     --build-dir) need "$@"; build=$2; shift 2 ;;
     --linux-work) need "$@"; linux_work=$2; shift 2 ;;
     --modes) need "$@"; modes=$2; shift 2 ;;
+    --configs) need "$@"; configs=$2; shift 2 ;;
+    --xen-pct) need "$@"; xen_pct=$2; shift 2 ;;
     --pct) need "$@"; pct=$2; shift 2 ;;
     --icount-pct) need "$@"; icount_pct=$2; shift 2 ;;
     --rounds) need "$@"; rounds=$2; shift 2 ;;
@@ -55,7 +77,7 @@ while [ $# -gt 0 ]; do
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
 done
-for n in "$pct" "$rounds" "$timeout_s" "$jobs" ${icount_pct:+"$icount_pct"}; do
+for n in "$pct" "$rounds" "$timeout_s" "$jobs" ${icount_pct:+"$icount_pct"} ${xen_pct:+"$xen_pct"}; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || die "'$n' is not a positive number"
 done
 [ -n "$icount_pct" ] || icount_pct=$pct
@@ -63,6 +85,22 @@ for m in $modes; do
   case $m in wall|icount) ;; *) die "unknown mode '$m' (wall, icount)" ;; esac
 done
 [ -n "$modes" ] || die "--modes is empty"
+run_afterburnt=0 run_xen=0
+for c in $configs; do
+  case $c in
+    native) ;;
+    afterburnt) run_afterburnt=1 ;;
+    xen) run_xen=1 ;;
+    *) die "unknown configuration '$c' (native, afterburnt, xen)" ;;
+  esac
+done
+cfg_list="native"
+[ $run_afterburnt -eq 0 ] || cfg_list="$cfg_list afterburnt"
+[ $run_xen -eq 0 ] || cfg_list="$cfg_list xen"
+# Iteration percentage of the Xen configuration in a mode whose native runs use $1.
+xen_pct_for() {
+  if [ -n "$xen_pct" ]; then echo "$xen_pct"; else echo $(( $1 / 20 > 0 ? $1 / 20 : 1 )); fi
+}
 for tool in cmake gcc python3 qemu-system-x86_64 cpio; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found (run scripts/setup-deps.sh)"
 done
@@ -77,18 +115,32 @@ mkdir -p "$gdir/logs"
 guest=$root/guest/linux
 benchsrc=$root/tests/bench/guest
 
-# 1. afterburn-as (only that target: the kernel build needs nothing else).
-log "building afterburn-as in $build"
+# 1. afterburn-as (the kernel build needs nothing else); for xen also the
+# VAM (vam-xen.elf) and vam-pack.
+targets=(afterburn-as)
+vam_xen=$build/bin/vam-xen.elf
+vam_pack=$build/bin/vam-pack
+if [ $run_xen -eq 1 ]; then
+  targets+=(vam-xen.elf vam-pack)
+  [ -f "${XEN_GZ:-/boot/xen-4.17-amd64.gz}" ] ||
+    die "${XEN_GZ:-/boot/xen-4.17-amd64.gz} missing (xen-hypervisor-4.17-amd64: scripts/setup-deps.sh), or leave xen out of --configs"
+fi
+log "building ${targets[*]} in $build"
+src_rev=$(git -C "$root" describe --always --dirty 2>/dev/null || echo '?')
 if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
-       cmake --build "$build" -j"$jobs" --target afterburn-as; } > "$gdir/cmake.log" 2>&1; then
+       cmake --build "$build" -j"$jobs" --target "${targets[@]}"; } > "$gdir/cmake.log" 2>&1; then
   tail -n 20 "$gdir/cmake.log" >&2
   [ -x "$build/libexec/afterburn/as" ] ||
     die "building afterburn-as failed (log: $gdir/cmake.log)"
-  log "WARNING: configuring/building failed (log: $gdir/cmake.log); using the existing $build/libexec/afterburn/as"
+  [ $run_xen -eq 0 ] || { [ -f "$vam_xen" ] && [ -x "$vam_pack" ]; } ||
+    die "building vam-xen.elf/vam-pack failed (log: $gdir/cmake.log)"
+  log "WARNING: configuring/building failed (log: $gdir/cmake.log); using the existing binaries in $build"
 fi
 
 # 2. Both kernels (incremental: an up-to-date tree takes seconds).
-for variant in native afterburnt; do
+kernels=native
+[ $run_afterburnt -eq 0 ] && [ $run_xen -eq 0 ] || kernels="native afterburnt"
+for variant in $kernels; do
   args=(--variant "$variant" --work-dir "$linux_work" -j "$jobs")
   [ "$variant" = afterburnt ] && args+=(--as-dir "$build/libexec/afterburn")
   log "kernel [$variant]: guest/linux/build-kernel.sh ${args[*]}"
@@ -112,27 +164,64 @@ gcc -O2 -Wall -Wextra -Werror -o "$gdir/host-tsc-khz" "$benchsrc/host-tsc-khz.c"
 host_khz=$("$gdir/host-tsc-khz") || die "could not measure the host TSC rate"
 log "host TSC $host_khz kHz"
 
-# 5. Boots: per round, per mode, native then afterburnt. norandmaps: no
-# user address-space randomization (the thesis's 2.6.9 had none); with it two
-# icount boots of one kernel give identical numbers (without it fork, exec,
-# open/close and signal delivery vary by 1-3% from boot to boot).
+# 5. Boots: per round, per mode, native, afterburnt, then the afterburnt
+# kernel under the VAM on Xen. norandmaps: no user address-space
+# randomization (the thesis's 2.6.9 had none); with it two icount boots of
+# one kernel give identical numbers (without it fork, exec, open/close and
+# signal delivery vary by 1-3% from boot to boot).
+#
+# Xen: vam-pack puts the afterburnt vmlinux, the same initramfs and the
+# same guest parameters into one module; run-xen.sh boots Xen with the VAM
+# as dom0 (Xen's machine: -cpu max,-smap,-smep -m 512, dom0_mem=128M, of
+# which the VAM gives Linux 94 MiB) and passes when Xen reports the dom0's
+# power-off (afterburn_end=poweroff). Under icount QEMU gets the same
+# -icount option (XQ_QEMU_ARGS, tests/xen/xen-qemu.sh).
 runs=()
+xen_failed=()
 for r in $(seq 1 "$rounds"); do
   for mode in $modes; do
-    for cfg in native afterburnt; do
-      vmlinux=$linux_work/$cfg/vmlinux
+    for cfg in $cfg_list; do
       lg=$gdir/logs/$mode-$cfg-r$r.log
-      qargs=()
+      qargs=() xq_args=""
       if [ "$mode" = icount ]; then
         qargs=(-q -icount -q shift=1,sleep=off)
+        xq_args="-icount shift=1,sleep=off"
         khz=1000000 p=$icount_pct
       else
         khz=$host_khz p=$pct
       fi
+      [ "$cfg" != xen ] || p=$(xen_pct_for "$p")
+      gparams="afterburn_script=/bench/run-bench.sh bench_pct=$p tsc_early_khz=$khz tsc=reliable norandmaps"
       log "round $r/$rounds, $mode, $cfg: booting (pct $p)"
+      if [ "$cfg" = xen ]; then
+        pack=$gdir/xen-$mode.pack
+        "$vam_pack" -o "$pack" --kernel "$linux_work/afterburnt/vmlinux" --initrd "$initramfs" \
+          --cmdline "console=ttyS0 panic=-1 $gparams afterburn_end=poweroff" > "$lg.pack" 2>&1 ||
+          { cat "$lg.pack" >&2; die "vam-pack failed"; }
+        rm -f "$lg.seconds"
+        t0=$(date +%s.%N)
+        xen_ok=1
+        XQ_QEMU_ARGS=$xq_args bash "$root/tests/xen/run-xen.sh" --timeout "$timeout_s" \
+          --shutdown poweroff --log "$lg" "$vam_xen" "bench" -- "$pack" > "$lg.boot" 2>&1 || xen_ok=0
+        secs=$(sed -n 's/^run-xen: passed in \([0-9.]*\) s.*/\1/p' "$lg.boot")
+        [ -n "$secs" ] || secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+        echo "$secs" > "$lg.seconds"
+        python3 "$benchsrc/bench-report.py" check "$lg" > "$lg.check" 2>&1 || xen_ok=0
+        if [ $xen_ok -eq 0 ]; then
+          log "  FAILED after $secs s: $mode/$cfg (log: $lg)"
+          grep -a '^run-xen:' "$lg.boot" >&2 || true
+          cat "$lg.check" >&2
+          log "  the VAM's last lines:"
+          tr -d '\r' < "$lg" | grep -a '^VAM: ' | tail -n 6 | sed 's/^/    /' >&2 || true
+          xen_failed+=("$mode/$cfg/r$r")
+        else
+          log "  done in $secs s"
+        fi
+        runs+=(--run "$mode:xen_afterburnt:$lg")
+        continue
+      fi
       if ! bash "$guest/boot.sh" --timeout "$timeout_s" --log "$lg" "${qargs[@]}" \
-             -a "afterburn_script=/bench/run-bench.sh bench_pct=$p tsc_early_khz=$khz tsc=reliable norandmaps" \
-             "$vmlinux" "$initramfs" > "$lg.boot" 2>&1; then
+             -a "$gparams" "$linux_work/$cfg/vmlinux" "$initramfs" > "$lg.boot" 2>&1; then
         cat "$lg.boot" >&2
         die "$mode/$cfg boot failed (log: $lg)"
       fi
@@ -148,10 +237,25 @@ done
 qemu_v=$(qemu-system-x86_64 --version | head -n 1)
 cpu=$(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 elapsed=$(( $(date +%s) - start ))
+sha12() { [ -f "$1" ] && sha256sum "$1" | cut -c1-12 || echo "?"; }
+kinfo="native vmlinux $(cut -c1-12 "$linux_work/native/vmlinux.sha256")"
+[ "$kernels" = native ] || kinfo="$kinfo, afterburnt $(cut -c1-12 "$linux_work/afterburnt/vmlinux.sha256")"
+iters="${pct}% of the defaults (wall), ${icount_pct}% (icount)"
+meta=()
+if [ $run_xen -eq 1 ]; then
+  iters="$iters; Xen: $(xen_pct_for "$pct")% (wall), $(xen_pct_for "$icount_pct")% (icount)"
+  meta+=(--meta "Xen=the afterburnt vmlinux packed with the same initramfs and parameters (vam-pack), VAM $build/bin/vam-xen.elf $(sha12 "$vam_xen") (built $(date -u -r "$vam_xen" '+%H:%M UTC' 2>/dev/null || echo '?'); tree $src_rev at the run's start) as dom0 of $(basename "${XEN_GZ:-/boot/xen-4.17-amd64.gz}" .gz) under QEMU -cpu max,-smap,-smep -m 512, dom0_mem=128M, 94 MiB for Linux")
+fi
+rc=0
 python3 "$benchsrc/bench-report.py" report --out "$out/guest-results" "${runs[@]}" \
   --meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')" \
   --meta "host=$cpu, $(nproc) cores, TSC $host_khz kHz; $qemu_v" \
-  --meta "guest=Linux $(tr -d '\r' < "$gdir/logs/$(echo "$modes" | awk '{print $1}')-native-r1.log" | sed -n 's/^BENCH-INFO kernel=\([^ ]*\).*/\1/p' | head -n 1), tinyconfig + guest/linux/afterburn.config, 1 vCPU, 256 MB; native vmlinux $(cut -c1-12 "$linux_work/native/vmlinux.sha256"), afterburnt $(cut -c1-12 "$linux_work/afterburnt/vmlinux.sha256")" \
-  --meta "iterations=${pct}% of the defaults (wall), ${icount_pct}% (icount); $rounds round(s)" \
-  --meta "command=scripts/bench-guest.sh, ${elapsed} s until the report (builds included)"
+  --meta "guest=Linux $(tr -d '\r' < "$gdir/logs/$(echo "$modes" | awk '{print $1}')-native-r1.log" | sed -n 's/^BENCH-INFO kernel=\([^ ]*\).*/\1/p' | head -n 1), tinyconfig + guest/linux/afterburn.config, 1 vCPU, 256 MB; $kinfo" \
+  "${meta[@]}" \
+  --meta "iterations=$iters; $rounds round(s)" \
+  --meta "command=scripts/bench-guest.sh${cmdline_args:+ $cmdline_args}, ${elapsed} s until the report (builds included)" || rc=$?
 log "written: $out/guest-results.md, .csv, .svg (logs: $gdir/logs/); $(( $(date +%s) - start )) s in all"
+if [ ${#xen_failed[@]} -gt 0 ]; then
+  die "Xen run(s) failed: ${xen_failed[*]} (see the report's Problems section)"
+fi
+exit "$rc"

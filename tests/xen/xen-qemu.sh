@@ -11,7 +11,8 @@
 #                                sets XQ_CMD, the QEMU command (array): the
 #                                machine of verified-facts.md, serial to LOG,
 #                                Xen's options after "console=com1 com1=115200,8n1
-#                                dom0_mem=128M console_timestamps=boot"
+#                                dom0_mem=128M console_timestamps=boot"; then
+#                                the words of $XQ_QEMU_ARGS, then QEMU_ARG...
 #   xq_boot LOG TIMEOUT          run XQ_CMD, watch LOG, stop QEMU; results in XQ_*
 #   xq_ending LOG                the first line of LOG that ends Xen's run
 #                                (see XQ_END_RE), CR stripped; empty if none
@@ -42,6 +43,9 @@ XQ_QEMU=${XQ_QEMU:-qemu-system-x86_64}
 XQ_GRACE_US=${XQ_GRACE_US:-300000}     # log quiet this long after the ending line
 XQ_GRACE_MAX_US=5000000                # stop at most this long after it anyway
 XQ_MARK_RE=${XQ_MARK_RE:-}
+# Extra QEMU arguments for every boot, split at blanks (no quoting), e.g.
+# XQ_QEMU_ARGS="-icount shift=1,sleep=off" (scripts/bench-guest.sh).
+XQ_QEMU_ARGS=${XQ_QEMU_ARGS:-}
 
 # Lines of Xen 4.17 that end its run (xen/common/shutdown.c hwdom_shutdown()
 # and xen/drivers/char/console.c panic()); Xen prefixes its lines with
@@ -105,12 +109,13 @@ _xq_kill() {
 }
 
 xq_command() {
-  local log=$1 xen_args=$2 initrd=$3
+  local log=$1 xen_args=$2 initrd=$3 extra=()
   shift 3
+  [ -z "$XQ_QEMU_ARGS" ] || read -r -a extra <<< "$XQ_QEMU_ARGS"
   XQ_CMD=("$XQ_QEMU" -accel tcg -cpu max,-smap,-smep -m 512 -display none
           -no-reboot -monitor none -serial "file:$log" -kernel "$XQ_XEN"
           -append "console=com1 com1=115200,8n1 dom0_mem=128M console_timestamps=boot${xen_args:+ $xen_args}"
-          -initrd "$initrd" "$@")
+          -initrd "$initrd" "${extra[@]}" "$@")
 }
 
 xq_boot() {
