@@ -95,7 +95,7 @@ fail() {
 
 # The marker, not counting the echo of the kernel command line.
 marker_seen=0
-if tr -d '\r' < "$log" | grep -a -v 'Kernel command line' | grep -a -q "^$MARKER\$"; then
+if tr -d '\r' < "$log" | grep -a -v 'Kernel command line' | grep -a "^$MARKER\$" > /dev/null; then
   marker_seen=1
 fi
 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then

@@ -735,13 +735,18 @@ static bool unannotated_sensitive(struct vam_regs *r, unsigned vector, uint64_t 
     uint8_t bytes[15];
     struct vam_insn d;
     struct vam_walk w;
-    if (V->cpl != 0 || (vector == X86_EXC_GP && ec != 0))
+    if (V->cpl != 0)
         return false;
     unsigned n = 15;
     /* the instruction may end near the end of a page: read what is mapped */
     while (n && vam_gva_read(V, r->rip, bytes, n, VAM_ACC_FETCH, &w) != VAM_WALK_OK)
         n--;
     if (!n || vam_decode(bytes, n, AB_MODE_64, &d) != VAM_DEC_OK)
+        return false;
+    /* a #GP with a selector error code is a segment load that failed
+     * against the hypervisor's descriptor table, not the guest's (Linux's
+     * ZAP_GS alternative, `mov %eax, %gs`, copied in on AMD-like CPUs) */
+    if (vector == X86_EXC_GP && ec != 0 && d.op != VAM_OP_MOV_TO_SEG && d.op != VAM_OP_POP_SEG)
         return false;
     if (vam_run.unannotated++ < 8) {
         char text[64];
