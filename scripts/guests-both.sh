@@ -29,7 +29,7 @@ summary() {
 }
 
 status=0
-printf '%-11s %-16s %6s  %-16s %-16s %s\n' guest sha256 sites native "VAM on Xen" "(in the guest)"
+printf '%-13s %-16s %6s  %-16s %-16s %s\n' guest sha256 sites native "VAM on Xen" "(in the guest)"
 for elf in "$guests"/*.elf; do
   name=$(basename "$elf" .elf)
   sum=$(sha256sum "$elf" | cut -c1-16)
@@ -42,7 +42,7 @@ for elf in "$guests"/*.elf; do
   [ "$(sha256sum "$elf" | cut -c1-16)" = "$sum" ] || { echo "guests-both: $elf changed" >&2; status=1; }
   # the VAM's own clock: from entering the guest to its exit-port write
   inguest=$(tr -d '\r' < "$logs/$name.xen.log" | sed -n 's/^VAM: guest wrote .* after \([0-9]*\) ms.*/\1 ms/p')
-  printf '%-11s %-16s %6s  %-16s %-16s %s\n' "$name" "$sum" "${sites:-?}" "$(summary "$n")" \
+  printf '%-13s %-16s %6s  %-16s %-16s %s\n' "$name" "$sum" "${sites:-?}" "$(summary "$n")" \
     "$(summary "$x")" "${inguest:-?}"
 done
 echo "(sha256: first 16 hex digits; times: QEMU start to the result line, which on Xen includes"
