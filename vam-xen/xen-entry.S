@@ -11,6 +11,7 @@
  * end), with the frame on the VAM's stack where it was; RPL 3 is PV user
  * mode, the guest (either of its modes), with the frame at kernel_sp.
  */
+#include "xen-regs.h"
 	.section .text, "ax", @progbits
 
 	.globl	vamxen_event_callback
@@ -54,21 +55,7 @@ vamxen_event_callback:
 event_from_guest:
 	popq	%rcx
 	popq	%r11
-	pushq	%rdi
-	pushq	%rsi
-	pushq	%rdx
-	pushq	%rcx
-	pushq	%rax
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%rbx
-	pushq	%rbp
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	VAMXEN_PUSH_GPRS
 	cld
 	movq	%rsp, %rdi
 	andq	$-16, %rsp

@@ -5,6 +5,7 @@
  * VAM's stack (kernel_sp), build a struct vam_regs (vam/include/vam/regs.h)
  * there and never return: they leave through be_resume.
  */
+#include "xen-regs.h"
 #include "vam/regs.h"
 
 	.section .text, "ax", @progbits
@@ -50,19 +51,7 @@ vamxen_syscall_callback:
 	movq	%rdi, 8(%rsp)
 	movq	16(%rsp), %rcx		/* = return rip */
 	movq	32(%rsp), %r11		/* = rflags */
-	pushq	%rdx
-	pushq	%rcx
-	pushq	%rax
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%rbx
-	pushq	%rbp
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	VAMXEN_PUSH_FROM_RDX
 	cld				/* Debian 4.17.7's DF bug (facts section 0) */
 	movq	%rsp, %rdi
 	andq	$-16, %rsp

@@ -8,6 +8,7 @@
  * Traps of the guest arrive at kernel_sp (the top of the VAM's stack) and
  * leave through be_resume; a trap of the VAM itself is fatal.
  */
+#include "xen-regs.h"
 	.section .text, "ax", @progbits
 
 .macro TRAP_NOEC vec
@@ -52,21 +53,7 @@ vamxen_trap_\vec:
 	TRAP_NOEC 0x80			/* int $0x80: rip already past it */
 
 vamxen_trap_common:
-	pushq	%rdi
-	pushq	%rsi
-	pushq	%rdx
-	pushq	%rcx
-	pushq	%rax
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%rbx
-	pushq	%rbp
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	VAMXEN_PUSH_GPRS
 	cld
 	movq	%rsp, %rdi
 	andq	$-16, %rsp
