@@ -203,6 +203,25 @@ static void emulate_popf(struct vam_regs *r, const struct vam_insn *d)
     vam_set_guest_rflags(V, r, next | X86_RFLAGS_FIXED);
 }
 
+/* The descriptor of a non-null selector; a limit violation or a fault
+ * reading the table is delivered to the guest (false). */
+static bool read_descriptor(struct vam_regs *r, uint16_t sel, uint64_t *desc)
+{
+    struct vam_event fault;
+    switch (vam_desc_read(V, sel, desc, &fault, false)) {
+    case VAM_DESC_OK:
+        return true;
+    case VAM_DESC_LIMIT:
+        deliver_exception(r, X86_EXC_GP, sel & ~3u, 0);
+        return false;
+    case VAM_DESC_FAULT:
+        deliver(r, &fault);
+        return false;
+    default:
+        vam_run_fatal("descriptor table outside guest RAM: %s", V->error ? V->error : "?");
+    }
+}
+
 /* Checks a selector for a load into a data segment register or SS (SDM MOV,
  * 64-bit mode); delivers the fault and returns false when it is refused. */
 static bool check_data_selector(struct vam_regs *r, unsigned sreg, uint16_t sel, uint64_t *base)
@@ -217,19 +236,8 @@ static bool check_data_selector(struct vam_regs *r, unsigned sreg, uint16_t sel,
         return true;
     }
     uint64_t desc;
-    struct vam_event fault;
-    switch (vam_desc_read(V, sel, &desc, &fault, false)) {
-    case VAM_DESC_OK:
-        break;
-    case VAM_DESC_LIMIT:
-        deliver_exception(r, X86_EXC_GP, sel & ~3u, 0);
+    if (!read_descriptor(r, sel, &desc))
         return false;
-    case VAM_DESC_FAULT:
-        deliver(r, &fault);
-        return false;
-    default:
-        vam_run_fatal("descriptor table outside guest RAM: %s", V->error ? V->error : "?");
-    }
     unsigned rpl = sel & 3u, dpl = X86_DESC_DPL(desc);
     bool ok;
     if (sreg == VAM_SREG_SS)
@@ -275,23 +283,12 @@ static bool load_data_segment(struct vam_regs *r, unsigned sreg, uint16_t sel)
 static bool far_transfer(struct vam_regs *r, uint16_t sel, uint64_t rip, bool is_ret)
 {
     uint64_t desc;
-    struct vam_event fault;
     if ((sel & ~3u) == 0) {
         deliver_exception(r, X86_EXC_GP, 0, 0);
         return false;
     }
-    switch (vam_desc_read(V, sel, &desc, &fault, false)) {
-    case VAM_DESC_OK:
-        break;
-    case VAM_DESC_LIMIT:
-        deliver_exception(r, X86_EXC_GP, sel & ~3u, 0);
+    if (!read_descriptor(r, sel, &desc))
         return false;
-    case VAM_DESC_FAULT:
-        deliver(r, &fault);
-        return false;
-    default:
-        vam_run_fatal("descriptor table outside guest RAM: %s", V->error ? V->error : "?");
-    }
     unsigned rpl = sel & 3u, dpl = X86_DESC_DPL(desc);
     if (!X86_DESC_CODE(desc)) {
         deliver_exception(r, X86_EXC_GP, sel & ~3u, 0);
@@ -672,6 +669,21 @@ static void gate(struct vam_regs *r)
     vam_run_resume(r);
 }
 
+static bool in_stubs(uint64_t rip)
+{
+    return rip >= VAM_RUN_STUBS_VA && rip < VAM_RUN_STUBS_VA + 4096;
+}
+
+/* The guest stopped at jump landing stub j before it recorded j (a
+ * single step, or its write to the protected hot page): do it for it. */
+static void gate_from_stub(struct vam_regs *r) __attribute__((noreturn));
+static void gate_from_stub(struct vam_regs *r)
+{
+    FIXED->jump_slot = (uint32_t)((r->rip - VAM_RUN_STUBS_VA) / VAM_RUN_STUB_SIZE);
+    r->rip = VAM_RUN_GATE_VA;
+    gate(r);
+}
+
 void vam_fe_gate(struct vam_regs *r)
 {
     vam_run.entries_gate++;
@@ -771,11 +783,8 @@ void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t ec, uint64_t
         r->rflags &= ~X86_RFLAGS_TF;
         if (r->rip == VAM_RUN_GATE_VA)
             gate(r);
-        if (r->rip >= VAM_RUN_STUBS_VA && r->rip < VAM_RUN_STUBS_VA + 4096) {
-            FIXED->jump_slot = (uint32_t)((r->rip - VAM_RUN_STUBS_VA) / VAM_RUN_STUB_SIZE);
-            r->rip = VAM_RUN_GATE_VA;
-            gate(r);
-        }
+        if (in_stubs(r->rip))
+            gate_from_stub(r);
         vam_run_resume(r);
     }
     switch (vector) {
@@ -785,11 +794,8 @@ void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t ec, uint64_t
             /* a write to the hot page while it is read-only: an inline sti
              * or cli at a site, or a jump landing stub recording its slot */
             vam_run.hot_faults++;
-            if (r->rip >= VAM_RUN_STUBS_VA && r->rip < VAM_RUN_STUBS_VA + 4096) {
-                FIXED->jump_slot = (uint32_t)((r->rip - VAM_RUN_STUBS_VA) / VAM_RUN_STUB_SIZE);
-                r->rip = VAM_RUN_GATE_VA;
-                gate(r);
-            }
+            if (in_stubs(r->rip))
+                gate_from_stub(r);
             const struct vam_site_entry *en = site_containing(r->rip);
             uint64_t alias = 0;
             if (!en && (alias = physical_alias(r->rip)) != 0)
