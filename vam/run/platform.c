@@ -25,6 +25,16 @@ static struct mc146818 rtc;
 static struct uart16550 com1;
 static struct x2apic apic;
 static uint64_t armed_deadline = UINT64_MAX;
+/* Whether the devices' earliest deadline may have moved since the timer was
+ * last armed: after time advanced or a device was accessed.  Every VAM exit
+ * re-arms the timer, and most exits touch no device. */
+static bool deadlines_stale = true;
+
+static void advance_to(uint64_t t)
+{
+    dm_registry_advance(&registry, t);
+    deadlines_stale = true;
+}
 
 /* ---- console: the UART's bytes, a line at a time ---------------------------- */
 
@@ -138,23 +148,31 @@ void vam_platform_init(void)
     rc_add = rc_add ? rc_add : dm_iobus_register(&bus, 0xcf9, 1, reset_port_io, NULL, "reset");
     if (rc_add)
         vam_run_fatal("setting up the device models failed (%d)", rc_add);
-    dm_registry_advance(&registry, now());
+    advance_to(now());
 }
 
+/* Port accesses see the devices at the current time. */
 struct dm_iobus *vam_platform_bus(void)
 {
-    dm_registry_advance(&registry, now());
+    advance_to(now());
     return &bus;
 }
 
+/* Fires what is due (the timer event normally does, but it may still be
+ * on its way while the VAM runs with events masked). */
 void vam_platform_advance(void)
 {
-    dm_registry_advance(&registry, now());
+    uint64_t t = now();
+    if (t >= armed_deadline)
+        advance_to(t);
 }
 
 /* Arms the back end's one-shot timer for the earliest device deadline. */
 void vam_platform_arm_timer(void)
 {
+    if (!deadlines_stale)
+        return;
+    deadlines_stale = false;
     uint64_t t = now();
     uint64_t d = dm_registry_next_deadline(&registry, t);
     if (d == DM_NO_DEADLINE)
@@ -168,16 +186,18 @@ void vam_platform_arm_timer(void)
 void vam_platform_timer_fired(void)
 {
     armed_deadline = UINT64_MAX;
-    dm_registry_advance(&registry, now());
+    advance_to(now());
 }
 
 bool vam_platform_rdmsr(uint32_t msr, uint64_t *val)
 {
+    deadlines_stale = true;
     return x2apic_rdmsr(&apic, msr, val, now());
 }
 
 bool vam_platform_wrmsr(uint32_t msr, uint64_t val)
 {
+    deadlines_stale = true;
     return x2apic_wrmsr(&apic, msr, val, now());
 }
 
@@ -197,5 +217,6 @@ unsigned vam_platform_intack(void)
 
 void vam_platform_console_input(const char *buf, unsigned long len)
 {
+    deadlines_stale = true;
     uart16550_receive(&com1, (const uint8_t *)buf, len);
 }
