@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Guest microbenchmarks (LMbench2-style, tests/bench/guest/), in one run:
-# Linux 6.1 built natively and through the afterburner, with the benchmarks
-# in its initramfs, in three configurations:
+# Linux 6.1 built natively, through the afterburner, and para-virtualized for
+# Xen, with the benchmarks in its initramfs, in four configurations:
 #   native      the native vmlinux under QEMU TCG
 #   afterburnt  the afterburnt vmlinux under QEMU TCG
+#   paravirt    the same source and reference config plus Linux's Xen PV
+#               support (guest/linux/paravirt.config), booted as the PV
+#               dom0 of Xen 4.17 under QEMU TCG: the thesis's XenoLinux
 #   xen         the same afterburnt vmlinux under the VAM on Xen 4.17 (Xen
 #               under QEMU TCG; tests/xen/run-xen.sh, vam-pack, vam-xen.elf)
 # each in two modes:
@@ -12,13 +15,12 @@
 #           guest instruction counts 2 ns (so NOP padding shows as time)
 # Results: <build>/bench/guest-results.{md,csv,svg} (ratios to native beside
 # the thesis's LMbench2 ratios, and the VAM's per-site-kind counters beside
-# the thesis's Table 5.6; the para-virt column is "pending" until that
-# configuration exists), logs in <build>/bench/guest/.
+# the thesis's Table 5.6), logs in <build>/bench/guest/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 modes="wall icount"
-configs="native afterburnt xen"
+configs="native afterburnt paravirt xen"
 pct=100
 icount_pct=""
 xen_pct=""
@@ -35,24 +37,26 @@ Usage: $(basename "$0") [options]
   --build-dir DIR     CMake build directory (default: $build; or BUILD_DIR)
   --linux-work DIR    kernel work directory (default: <build>/linux, shared with ctest)
   --modes "M..."      modes to run, of: wall icount (default: "$modes")
-  --configs "C..."    configurations, of: native afterburnt xen (default:
+  --configs "C..."    configurations, of: native afterburnt paravirt xen (default:
                       "$configs"; native is always run: ratios are to it)
   --pct N             iteration counts in percent of the defaults (default $pct)
   --icount-pct N      the same for icount mode only (default: --pct)
-  --xen-pct N         the same for the Xen configuration, both modes (default:
-                      1/20 of the mode's native percentage, at least 1: Linux
-                      under the VAM runs 5-330 times slower per operation)
+  --xen-pct N         the same for the two Xen configurations (paravirt, xen),
+                      both modes (default: 1/20 of the mode's native
+                      percentage, at least 1: Linux on Xen under QEMU runs
+                      5-330 times slower per operation)
   --rounds N          boots per mode and configuration, alternating; the
                       fastest of the rounds is kept (default $rounds)
   --timeout S         limit per boot in seconds (default $timeout_s)
   -j N                kernel build jobs (default $jobs)
-Builds afterburn-as (and vam-xen.elf, vam-pack for xen), both kernels
+Builds afterburn-as (and vam-xen.elf, vam-pack for xen), the kernels
 (reused when up to date), the benchmark programs and their initramfs, then
 boots each configuration once per mode and round. At 100% each native boot
 takes 1-1.5 minutes on an idle 2-core host (2-3 when it is busy); a Xen boot
-at the default 5% about 3.5 minutes in wall mode and 5 in icount mode. With
-both kernels up to date the whole run takes about 14 minutes.
-A failed Xen boot does not stop the run: its column shows what it measured,
+at the default 5% about 3.5 minutes in wall mode and 5 in icount mode, a
+paravirt boot about 1. With the kernels up to date the whole run takes about
+16 minutes (a paravirt kernel build adds 3 to 8).
+A failed Xen boot (paravirt or xen) does not stop the run: its column shows what it measured,
 the report lists the problems and the VAM's last lines, and the script
 exits 1 after writing it.
 EOF
@@ -85,19 +89,21 @@ for m in $modes; do
   case $m in wall|icount) ;; *) die "unknown mode '$m' (wall, icount)" ;; esac
 done
 [ -n "$modes" ] || die "--modes is empty"
-run_afterburnt=0 run_xen=0
+run_afterburnt=0 run_xen=0 run_paravirt=0
 for c in $configs; do
   case $c in
     native) ;;
     afterburnt) run_afterburnt=1 ;;
+    paravirt) run_paravirt=1 ;;
     xen) run_xen=1 ;;
-    *) die "unknown configuration '$c' (native, afterburnt, xen)" ;;
+    *) die "unknown configuration '$c' (native, afterburnt, paravirt, xen)" ;;
   esac
 done
 cfg_list="native"
 [ $run_afterburnt -eq 0 ] || cfg_list="$cfg_list afterburnt"
+[ $run_paravirt -eq 0 ] || cfg_list="$cfg_list paravirt"
 [ $run_xen -eq 0 ] || cfg_list="$cfg_list xen"
-# Iteration percentage of the Xen configuration in a mode whose native runs use $1.
+# Iteration percentage of the Xen configurations in a mode whose native runs use $1.
 xen_pct_for() {
   if [ -n "$xen_pct" ]; then echo "$xen_pct"; else echo $(( $1 / 20 > 0 ? $1 / 20 : 1 )); fi
 }
@@ -120,10 +126,10 @@ benchsrc=$root/tests/bench/guest
 targets=(afterburn-as)
 vam_xen=$build/bin/vam-xen.elf
 vam_pack=$build/bin/vam-pack
-if [ $run_xen -eq 1 ]; then
-  targets+=(vam-xen.elf vam-pack)
+[ $run_xen -eq 0 ] || targets+=(vam-xen.elf vam-pack)
+if [ $run_xen -eq 1 ] || [ $run_paravirt -eq 1 ]; then
   [ -f "${XEN_GZ:-/boot/xen-4.17-amd64.gz}" ] ||
-    die "${XEN_GZ:-/boot/xen-4.17-amd64.gz} missing (xen-hypervisor-4.17-amd64: scripts/setup-deps.sh), or leave xen out of --configs"
+    die "${XEN_GZ:-/boot/xen-4.17-amd64.gz} missing (xen-hypervisor-4.17-amd64: scripts/setup-deps.sh), or leave paravirt and xen out of --configs"
 fi
 log "building ${targets[*]} in $build"
 src_rev=$(git -C "$root" describe --always --dirty 2>/dev/null || echo '?')
@@ -137,9 +143,10 @@ if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
   log "WARNING: configuring/building failed (log: $gdir/cmake.log); using the existing binaries in $build"
 fi
 
-# 2. Both kernels (incremental: an up-to-date tree takes seconds).
+# 2. The kernels (incremental: an up-to-date tree takes seconds).
 kernels=native
-[ $run_afterburnt -eq 0 ] && [ $run_xen -eq 0 ] || kernels="native afterburnt"
+[ $run_afterburnt -eq 0 ] && [ $run_xen -eq 0 ] || kernels="$kernels afterburnt"
+[ $run_paravirt -eq 0 ] || kernels="$kernels paravirt"
 for variant in $kernels; do
   args=(--variant "$variant" --work-dir "$linux_work" -j "$jobs")
   [ "$variant" = afterburnt ] && args+=(--as-dir "$build/libexec/afterburn")
@@ -164,8 +171,8 @@ gcc -O2 -Wall -Wextra -Werror -o "$gdir/host-tsc-khz" "$benchsrc/host-tsc-khz.c"
 host_khz=$("$gdir/host-tsc-khz") || die "could not measure the host TSC rate"
 log "host TSC $host_khz kHz"
 
-# 5. Boots: per round, per mode, native, afterburnt, then the afterburnt
-# kernel under the VAM on Xen. norandmaps: no user address-space
+# 5. Boots: per round, per mode, native, afterburnt, the paravirt kernel as
+# Xen's dom0, then the afterburnt kernel under the VAM on Xen. norandmaps: no user address-space
 # randomization (the thesis's 2.6.9 had none); with it two icount boots of
 # one kernel give identical numbers (without it fork, exec, open/close and
 # signal delivery vary by 1-3% from boot to boot).
@@ -176,8 +183,40 @@ log "host TSC $host_khz kHz"
 # which the VAM gives Linux 94 MiB) and passes when Xen reports the dom0's
 # power-off (afterburn_end=poweroff). Under icount QEMU gets the same
 # -icount option (XQ_QEMU_ARGS, tests/xen/xen-qemu.sh).
+#
+# Paravirt: run-xen.sh boots Xen with the paravirt vmlinux as dom0 (the same
+# machine and dom0_mem=128M) and the initramfs as its module, console=hvc0;
+# it powers the machine off through ACPI S5.
 runs=()
 xen_failed=()
+# xen_boot CFG LOG DOM0 DOM0_ARGS MODULE [CHECK_ARG]: one boot under Xen,
+# checked; a failure is recorded, not fatal.
+xen_boot() {
+  local cfg=$1 lg=$2 dom0=$3 dom0_args=$4 module=$5 check_arg=${6:-} ok=1 t0 secs
+  rm -f "$lg.seconds"
+  t0=$(date +%s.%N)
+  XQ_QEMU_ARGS=$xq_args bash "$root/tests/xen/run-xen.sh" --timeout "$timeout_s" \
+    --shutdown poweroff --log "$lg" "$dom0" "$dom0_args" -- "$module" > "$lg.boot" 2>&1 || ok=0
+  secs=$(sed -n 's/^run-xen: passed in \([0-9.]*\) s.*/\1/p' "$lg.boot")
+  [ -n "$secs" ] || secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+  echo "$secs" > "$lg.seconds"
+  python3 "$benchsrc/bench-report.py" check ${check_arg:+"$check_arg"} "$lg" > "$lg.check" 2>&1 || ok=0
+  if [ $ok -eq 0 ]; then
+    log "  FAILED after $secs s: $mode/$cfg (log: $lg)"
+    grep -a '^run-xen:' "$lg.boot" >&2 || true
+    cat "$lg.check" >&2
+    if [ "$cfg" = xen ]; then
+      log "  the VAM's last lines:"
+      tr -d '\r' < "$lg" | grep -a '^VAM: ' | tail -n 6 | sed 's/^/    /' >&2 || true
+    else
+      log "  the log's last lines:"
+      tr -d '\r' < "$lg" | tail -n 6 | sed 's/^/    /' >&2 || true
+    fi
+    xen_failed+=("$mode/$cfg/r$r")
+  else
+    log "  done in $secs s"
+  fi
+}
 for r in $(seq 1 "$rounds"); do
   for mode in $modes; do
     for cfg in $cfg_list; do
@@ -190,7 +229,7 @@ for r in $(seq 1 "$rounds"); do
       else
         khz=$host_khz p=$pct
       fi
-      [ "$cfg" != xen ] || p=$(xen_pct_for "$p")
+      [ "$cfg" != xen ] && [ "$cfg" != paravirt ] || p=$(xen_pct_for "$p")
       gparams="afterburn_script=/bench/run-bench.sh bench_pct=$p tsc_early_khz=$khz tsc=reliable norandmaps"
       log "round $r/$rounds, $mode, $cfg: booting (pct $p)"
       if [ "$cfg" = xen ]; then
@@ -198,26 +237,14 @@ for r in $(seq 1 "$rounds"); do
         "$vam_pack" -o "$pack" --kernel "$linux_work/afterburnt/vmlinux" --initrd "$initramfs" \
           --cmdline "console=ttyS0 panic=-1 $gparams afterburn_end=poweroff" > "$lg.pack" 2>&1 ||
           { cat "$lg.pack" >&2; die "vam-pack failed"; }
-        rm -f "$lg.seconds"
-        t0=$(date +%s.%N)
-        xen_ok=1
-        XQ_QEMU_ARGS=$xq_args bash "$root/tests/xen/run-xen.sh" --timeout "$timeout_s" \
-          --shutdown poweroff --log "$lg" "$vam_xen" "bench" -- "$pack" > "$lg.boot" 2>&1 || xen_ok=0
-        secs=$(sed -n 's/^run-xen: passed in \([0-9.]*\) s.*/\1/p' "$lg.boot")
-        [ -n "$secs" ] || secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-        echo "$secs" > "$lg.seconds"
-        python3 "$benchsrc/bench-report.py" check "$lg" > "$lg.check" 2>&1 || xen_ok=0
-        if [ $xen_ok -eq 0 ]; then
-          log "  FAILED after $secs s: $mode/$cfg (log: $lg)"
-          grep -a '^run-xen:' "$lg.boot" >&2 || true
-          cat "$lg.check" >&2
-          log "  the VAM's last lines:"
-          tr -d '\r' < "$lg" | grep -a '^VAM: ' | tail -n 6 | sed 's/^/    /' >&2 || true
-          xen_failed+=("$mode/$cfg/r$r")
-        else
-          log "  done in $secs s"
-        fi
+        xen_boot xen "$lg" "$vam_xen" bench "$pack" --vam
         runs+=(--run "$mode:xen_afterburnt:$lg")
+        continue
+      fi
+      if [ "$cfg" = paravirt ]; then
+        xen_boot paravirt "$lg" "$linux_work/paravirt/vmlinux" \
+          "console=hvc0 panic=-1 $gparams afterburn_end=poweroff" "$initramfs"
+        runs+=(--run "$mode:paravirt:$lg")
         continue
       fi
       if ! bash "$guest/boot.sh" --timeout "$timeout_s" --log "$lg" "${qargs[@]}" \
@@ -239,11 +266,18 @@ cpu=$(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 elapsed=$(( $(date +%s) - start ))
 sha12() { [ -f "$1" ] && sha256sum "$1" | cut -c1-12 || echo "?"; }
 kinfo="native vmlinux $(cut -c1-12 "$linux_work/native/vmlinux.sha256")"
-[ "$kernels" = native ] || kinfo="$kinfo, afterburnt $(cut -c1-12 "$linux_work/afterburnt/vmlinux.sha256")"
+case " $kernels " in *" afterburnt "*)
+  kinfo="$kinfo, afterburnt $(cut -c1-12 "$linux_work/afterburnt/vmlinux.sha256")" ;; esac
 iters="${pct}% of the defaults (wall), ${icount_pct}% (icount)"
 meta=()
-if [ $run_xen -eq 1 ]; then
+if [ $run_paravirt -eq 1 ]; then
+  ndiff=$(grep -c . "$linux_work/config-paravirt/diff-from-reference.txt" 2>/dev/null || echo '?')
+  meta+=(--meta "para-virt=vmlinux $(cut -c1-12 "$linux_work/paravirt/vmlinux.sha256") built from the same source with the reference config + guest/linux/paravirt.config (CONFIG_XEN_PV, XEN_DOM0 and the PCI and ACPI support Linux 6.1 requires for dom0: $ndiff symbols differ, listed in $linux_work/config-paravirt/diff-from-reference.txt), booted as the PV dom0 of $(basename "${XEN_GZ:-/boot/xen-4.17-amd64.gz}" .gz) on the same QEMU machine, dom0_mem=128M, console=hvc0, the same initramfs and parameters")
+fi
+if [ $run_xen -eq 1 ] || [ $run_paravirt -eq 1 ]; then
   iters="$iters; Xen: $(xen_pct_for "$pct")% (wall), $(xen_pct_for "$icount_pct")% (icount)"
+fi
+if [ $run_xen -eq 1 ]; then
   meta+=(--meta "Xen=the afterburnt vmlinux packed with the same initramfs and parameters (vam-pack), VAM $build/bin/vam-xen.elf $(sha12 "$vam_xen") (built $(date -u -r "$vam_xen" '+%H:%M UTC' 2>/dev/null || echo '?'); tree $src_rev at the run's start) as dom0 of $(basename "${XEN_GZ:-/boot/xen-4.17-amd64.gz}" .gz) under QEMU -cpu max,-smap,-smep -m 512, dom0_mem=128M, 94 MiB for Linux")
 fi
 rc=0

@@ -8,7 +8,7 @@ PROG=$(basename "$0")
 
 usage() {
   cat <<EOF
-Usage: $PROG --variant native|afterburnt [options]
+Usage: $PROG --variant native|afterburnt|paravirt [options]
 
 Extracts Debian's linux-source-6.1 once into a cache directory, derives the
 kernel config (make tinyconfig + $HERE/afterburn.config, every
@@ -22,12 +22,17 @@ comes out different under its compiler is an error.
 Options:
   --variant V        native      CC=gcc
                      afterburnt  CC="gcc -B<as-dir>/" (needs --as-dir)
+                     paravirt    CC=gcc, the reference config plus the Xen
+                                 PV dom0 options of --pv-config (Linux's own
+                                 para-virtualization, the thesis's XenoLinux);
+                                 its config lives in <work-dir>/config-paravirt/
   --as-dir DIR       directory holding the executable 'as' that gcc runs
                      (e.g. <cmake-build>/libexec/afterburn)
   -w, --work-dir D   work directory (default: ./build/linux)
   --src-dir D        extracted kernel source cache (default: <work-dir>/src)
   --tarball F        kernel tarball (default: /usr/src/linux-source-6.1.tar.xz)
   --config F         config fragment (default: $HERE/afterburn.config)
+  --pv-config F      paravirt fragment (default: $HERE/paravirt.config)
   -j N               parallel jobs (default: nproc = $(nproc))
   --clean            remove <work-dir>/<variant> first (full rebuild)
   -h, --help         this help
@@ -55,6 +60,7 @@ work_dir="build/linux"
 src_dir=""
 tarball="/usr/src/linux-source-6.1.tar.xz"
 fragment="$HERE/afterburn.config"
+pv_fragment="$HERE/paravirt.config"
 jobs=$(nproc)
 clean=0
 
@@ -73,6 +79,8 @@ while [ $# -gt 0 ]; do
     --tarball=*)   tarball=${1#*=}; shift ;;
     --config)      need_arg "$@"; fragment=$2; shift 2 ;;
     --config=*)    fragment=${1#*=}; shift ;;
+    --pv-config)   need_arg "$@"; pv_fragment=$2; shift 2 ;;
+    --pv-config=*) pv_fragment=${1#*=}; shift ;;
     -j)            need_arg "$@"; jobs=$2; shift 2 ;;
     -j*)           jobs=${1#-j}; shift ;;
     --clean)       clean=1; shift ;;
@@ -83,7 +91,7 @@ done
 
 # ---- Arguments -------------------------------------------------------------
 case $variant in
-  native)
+  native|paravirt)
     [ -z "$as_dir" ] || die "--as-dir is only for --variant afterburnt"
     ;;
   afterburnt)
@@ -94,12 +102,16 @@ case $variant in
       die "as-dir '$as_dir' has no executable 'as' (expected a symlink to afterburn-as)"
     case $as_dir in *[[:space:]]*) die "as-dir path must not contain whitespace: '$as_dir'" ;; esac
     ;;
-  "") die "--variant is required (native or afterburnt); see -h" ;;
-  *)  die "unknown variant '$variant' (native or afterburnt)" ;;
+  "") die "--variant is required (native, afterburnt or paravirt); see -h" ;;
+  *)  die "unknown variant '$variant' (native, afterburnt or paravirt)" ;;
 esac
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "-j needs a positive number, got '$jobs'"
 [ -f "$fragment" ] || die "config fragment '$fragment' not found"
 fragment=$(cd "$(dirname "$fragment")" && pwd)/$(basename "$fragment")
+if [ "$variant" = paravirt ]; then
+  [ -f "$pv_fragment" ] || die "paravirt config fragment '$pv_fragment' not found"
+  pv_fragment=$(cd "$(dirname "$pv_fragment")" && pwd)/$(basename "$pv_fragment")
+fi
 [ -f "$tarball" ] || die "kernel tarball '$tarball' not found (install linux-source-6.1: scripts/setup-deps.sh)"
 for tool in gcc make tar xz flock sha256sum flex bison bc; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found (run scripts/setup-deps.sh)"
@@ -151,9 +163,9 @@ fi
 [ -f "$src_dir/Makefile" ] || die "no kernel Makefile in $src_dir"
 [ ! -f "$src_dir/.config" ] || die "source tree $src_dir has a .config; out-of-tree builds need a clean tree (make -C $src_dir mrproper)"
 
-# Verify every line of the fragment against a .config; print failures.
-verify_config() { # $1 = .config
-  local cfg=$1 bad=0 line sym want got
+# Verify every line of a fragment against a .config; print failures.
+verify_config() { # $1 = .config [$2 = fragment, default: the reference fragment]
+  local cfg=$1 frag=${2:-$fragment} bad=0 line sym want got
   while IFS= read -r line || [ -n "$line" ]; do
     if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
       sym=${BASH_REMATCH[1]}; want=${BASH_REMATCH[2]}
@@ -169,7 +181,7 @@ verify_config() { # $1 = .config
         bad=1
       fi
     fi
-  done < "$fragment"
+  done < "$frag"
   return $bad
 }
 
@@ -197,6 +209,32 @@ else
   fi
   echo "$ref_id" > "$ref_dir/.afterburn-config-id"
   log "reference config OK: every symbol of $(basename "$fragment") is set ($(grep -c '^CONFIG_.*=' "$ref_dir/.config") symbols set)"
+fi
+
+# The paravirt variant's config: the reference config plus the PV fragment.
+if [ "$variant" = paravirt ]; then
+  pv_dir="$work_dir/config-paravirt"
+  pv_id="$ref_id $(sha256sum < "$pv_fragment" | cut -d' ' -f1)"
+  if [ -f "$pv_dir/.config" ] && [ -f "$pv_dir/.afterburn-config-id" ] &&
+     [ "$(cat "$pv_dir/.afterburn-config-id")" = "$pv_id" ]; then
+    log "reusing paravirt config $pv_dir/.config"
+  else
+    log "generating paravirt config: reference config + $(basename "$pv_fragment")"
+    rm -rf "$pv_dir"
+    mkdir -p "$pv_dir"
+    "$src_dir/scripts/kconfig/merge_config.sh" -m -O "$pv_dir" "$ref_dir/.config" "$pv_fragment" \
+        > "$pv_dir/config.log" 2>&1 ||
+      { tail -n 30 "$pv_dir/config.log" >&2; die "merge_config.sh failed (log: $pv_dir/config.log)"; }
+    make -s -C "$src_dir" O="$pv_dir" "${MAKE_ARGS[@]}" CC=gcc olddefconfig >> "$pv_dir/config.log" 2>&1 ||
+      { tail -n 30 "$pv_dir/config.log" >&2; die "make olddefconfig failed (log: $pv_dir/config.log)"; }
+    verify_config "$pv_dir/.config" "$pv_fragment" ||
+      die "paravirt fragment symbols above did not take in $pv_dir/.config (check their dependencies)"
+    # What the PV options changed beyond themselves (for the benchmark report).
+    "$src_dir/scripts/diffconfig" "$ref_dir/.config" "$pv_dir/.config" > "$pv_dir/diff-from-reference.txt" || true
+    echo "$pv_id" > "$pv_dir/.afterburn-config-id"
+    log "paravirt config OK: $(grep -c . "$pv_dir/diff-from-reference.txt") symbols differ from the reference (list: $pv_dir/diff-from-reference.txt)"
+  fi
+  ref_dir=$pv_dir
 fi
 flock -u 9
 

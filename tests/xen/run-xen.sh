@@ -7,7 +7,8 @@
 # Passes when every --expect regex matches a line of the log and QEMU exits by
 # itself (the dom0 shuts down with reason reboot; QEMU runs with -no-reboot),
 # or, with --shutdown poweroff|crash, when Xen reports that shutdown reason
-# (Xen gets `noreboot` so that a crash halts at once).
+# (Xen gets `noreboot` so that a crash halts at once); a poweroff is also a
+# dom0's ACPI S5 entry, after which QEMU exits.
 # When Xen halts instead (dom0 poweroff, or a crash or panic with `noreboot`)
 # QEMU is stopped shortly after Xen's last line and the run fails; so does a
 # crash or panic without `noreboot` (Xen would reset 5 s later).  The Xen and
@@ -61,6 +62,9 @@ case $XQ_END in
       fail=1
     fi ;;
   *) if [ "$XQ_RC" -ne 0 ]; then echo "run-xen: QEMU exited with status $XQ_RC"; fail=1
+     elif [ "$XQ_REASON" = poweroff ]; then
+       # ACPI S5: the dom0 powered the machine off (xen-qemu.sh)
+       [ "$want" = poweroff ] || { echo "run-xen: expected a $want, the dom0 powered off through ACPI S5"; fail=1; }
      elif [ "$want" != reboot ]; then echo "run-xen: expected a $want, QEMU exited (reboot)"; fail=1; fi ;;
 esac
 for re in "${expects[@]}"; do

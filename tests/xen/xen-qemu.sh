@@ -31,7 +31,8 @@
 #   XQ_END     exited (QEMU exited by itself), stopped (by the watcher after
 #              Xen's ending line) or timeout
 #   XQ_RC      QEMU's exit status when XQ_END is exited, else empty
-#   XQ_ENDLINE Xen's ending line ("(XEN) [ uptime] Hardware Dom0 ..."), or empty
+#   XQ_ENDLINE Xen's ending line ("(XEN) [ uptime] Hardware Dom0 ..."), or
+#              when QEMU exited after Xen's ACPI S5 line, that line; or empty
 #   XQ_REASON  xq_reason of it, or empty
 #   XQ_SECS    wall-clock seconds from QEMU's start to its end
 #   XQ_MARK_SECS  when XQ_MARK_RE is set: seconds from QEMU's start until the
@@ -52,6 +53,9 @@ XQ_QEMU_ARGS=${XQ_QEMU_ARGS:-}
 # "(XEN) " and, with console_timestamps, "[uptime] ".  Not anchored at the
 # line start: a dom0 line without its newline may precede Xen's text.
 XQ_END_RE='\(XEN\) .*(Hardware Dom[0-9]+ (halted: halting machine|shutdown: rebooting machine|crashed: |shutdown: watchdog rebooting machine|shutdown \(unknown reason [0-9]+\))|Hardware domain [0-9]+ did unsupported soft reset|Panic on CPU [0-9]+:)'
+
+# Xen's line when a dom0 puts the machine into ACPI S5 (xen/arch/x86/acpi/power.c).
+XQ_S5_RE='\(XEN\) .*Entering ACPI S5 state'
 
 xq_err() { echo "${XQ_PROG:-xen-qemu}: $*" >&2; }
 
@@ -90,6 +94,7 @@ xq_reason() {
     *"unknown reason"*)                echo unknown ;;
     *"unsupported soft reset"*)        echo soft_reset ;;
     *"Panic on CPU"*)                  echo xen_panic ;;
+    *"Entering ACPI S5 state"*)        echo poweroff ;;
     *)                                 echo "" ;;
   esac
 }
@@ -168,6 +173,12 @@ xq_boot() {
   trap - INT TERM EXIT
   XQ_SECS=$(xq_secs $((now - t0)))
   [ -n "$XQ_ENDLINE" ] || XQ_ENDLINE=$(xq_ending "$log")
+  # A dom0 that drives ACPI (a Linux PV dom0 with CONFIG_ACPI) powers off
+  # through Xen's ACPI S5 entry: the machine goes off and QEMU exits, with
+  # none of the lines above.
+  if [ -z "$XQ_ENDLINE" ] && [ "$XQ_END" = exited ]; then
+    XQ_ENDLINE=$(tr -d '\r' < "$log" | grep -a -m1 -E -- "$XQ_S5_RE" || true)
+  fi
   XQ_REASON=$(xq_reason "$XQ_ENDLINE")
   if [ -n "$XQ_MARK_RE" ] && [ -z "$XQ_MARK_SECS" ] && grep -aqE -- "$XQ_MARK_RE" "$log"; then
     XQ_MARK_SECS=$XQ_SECS

@@ -259,11 +259,17 @@ def build_rows(data, modes):
                 row[cfg + "_med_us"] = r["med_us"] if r else None
                 row[cfg + "_ratio"] = (r["us"] / nat["us"]) if (r and nat and nat["us"] > 0) else None
                 row[cfg + "_iters"] = r["iters"] if r else None
+            xa, pv = row["xen_afterburnt_us"], row["paravirt_us"]
+            if xa == "pending" or pv == "pending":
+                row["pre_xeno_ratio"] = "pending"
+            else:
+                row["pre_xeno_ratio"] = (xa / pv) if (xa and pv) else None
             t = THESIS.get(name)
             row["thesis_raw_us"] = t[0] if t else None
             row["thesis_nop_ratio"] = t[1] / t[0] if t else None
             row["thesis_xeno_ratio"] = t[2] / t[0] if t else None
             row["thesis_pre_ratio"] = t[3] / t[0] if t else None
+            row["thesis_pre_xeno_ratio"] = t[3] / t[2] if t else None
             rows.append(row)
     return rows
 
@@ -378,10 +384,18 @@ def vam_markdown(vam, modes):
     return out
 
 
+def xen_iters(r):
+    """The iteration count of the Xen configurations (they share one)."""
+    for k in ("xen_afterburnt_iters", "paravirt_iters"):
+        if r.get(k) not in (None, "pending"):
+            return r[k]
+    return r.get("xen_afterburnt_iters")
+
+
 def markdown(rows, modes, meta, runs_info, vam, problems):
     out = []
-    out.append("# Guest microbenchmarks: Linux 6.1 native, afterburnt, and afterburnt on Xen"
-               " (VAM), under QEMU")
+    out.append("# Guest microbenchmarks: Linux 6.1 native, afterburnt, para-virtualized on Xen,"
+               " and afterburnt on Xen (VAM), under QEMU")
     out.append("")
     for k, v in meta:
         out.append("- %s: %s" % (k, v))
@@ -390,31 +404,37 @@ def markdown(rows, modes, meta, runs_info, vam, problems):
                " if there were several rounds). Ratios are to native in the same mode; the thesis"
                " columns are its LMbench2 ratios for Linux 2.6.9 on a Pentium 4 (raw = native,"
                " NOP = afterburnt on raw hardware, Xeno = para-virtualized on Xen, pre ="
-               " afterburnt on Xen). \"Xen afterburnt\" is the same afterburnt vmlinux under the"
-               " VAM on Xen, itself under QEMU, at reduced iteration counts (its `iters` column;"
-               " pct in the runs table). The para-virtualized (CONFIG_XEN_PV) configuration is"
-               " not built yet: pending.")
+               " afterburnt on Xen). \"para-virt\" is the same source with Linux's own Xen PV"
+               " support (CONFIG_XEN_PV) booted as Xen's dom0; \"Xen afterburnt\" is the"
+               " afterburnt vmlinux under the VAM on Xen; both with Xen itself under QEMU, at"
+               " reduced iteration counts (the `Xen iters` column; pct in the runs table)."
+               " \"Xen afterburnt / para-virt\" is the thesis's pre / Xeno comparison"
+               " (last column).")
     out.append("")
     for mode in modes:
         out.append("## %s" % MODE_TITLE.get(mode, mode))
         out.append("")
         out.append("| benchmark | operation | iters | native µs | afterburnt µs | afterburnt / native"
-                   " | para-virt / native | Xen afterburnt iters | Xen afterburnt µs"
-                   " | Xen afterburnt / native"
-                   " | thesis raw µs | thesis NOP / raw | thesis Xeno / raw | thesis pre / raw |")
-        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                   " | Xen iters | para-virt µs | para-virt / native | Xen afterburnt µs"
+                   " | Xen afterburnt / native | Xen afterburnt / para-virt"
+                   " | thesis raw µs | thesis NOP / raw | thesis Xeno / raw | thesis pre / raw"
+                   " | thesis pre / Xeno |")
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in rows:
             if r["mode"] != mode:
                 continue
-            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 r["benchmark"], r["what"], r["iters"],
                 cell(r["native_us"], fmt_us), cell(r["afterburnt_us"], fmt_us),
                 cell(r["afterburnt_ratio"], fmt_ratio),
-                cell(r["paravirt_ratio"], fmt_ratio),
-                cell(r["xen_afterburnt_iters"], str), cell(r["xen_afterburnt_us"], fmt_us),
+                cell(xen_iters(r), str),
+                cell(r["paravirt_us"], fmt_us), cell(r["paravirt_ratio"], fmt_ratio),
+                cell(r["xen_afterburnt_us"], fmt_us),
                 cell(r["xen_afterburnt_ratio"], fmt_ratio),
+                cell(r["pre_xeno_ratio"], fmt_ratio),
                 cell(r["thesis_raw_us"], fmt_us), cell(r["thesis_nop_ratio"], fmt_ratio),
-                cell(r["thesis_xeno_ratio"], fmt_ratio), cell(r["thesis_pre_ratio"], fmt_ratio)))
+                cell(r["thesis_xeno_ratio"], fmt_ratio), cell(r["thesis_pre_ratio"], fmt_ratio),
+                cell(r["thesis_pre_xeno_ratio"], fmt_ratio)))
         out.append("")
     out += vam_markdown(vam, modes)
     if runs_info:
@@ -449,8 +469,9 @@ def write_csv(path, rows):
     cols = ["mode", "benchmark", "iters"]
     for cfg in CONFIGS:
         cols += [cfg + "_us", cfg + "_med_us", cfg + "_ratio"]
-    cols += ["xen_afterburnt_iters"]
-    cols += ["thesis_raw_us", "thesis_nop_ratio", "thesis_xeno_ratio", "thesis_pre_ratio"]
+    cols += ["paravirt_iters", "xen_afterburnt_iters", "pre_xeno_ratio"]
+    cols += ["thesis_raw_us", "thesis_nop_ratio", "thesis_xeno_ratio", "thesis_pre_ratio",
+             "thesis_pre_xeno_ratio"]
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
@@ -469,28 +490,30 @@ def write_csv(path, rows):
 
 def svg_chart(rows, modes):
     """Grouped horizontal bars: per benchmark, our afterburnt/native ratio in
-    each mode, afterburnt on Xen / native in each mode (or pending), the
-    thesis's three ratios, and the pending para-virt configuration. The axis
-    spans the native-hardware ratios; longer bars (the Xen ones) are cut at
-    its end with a break mark and their value."""
+    each mode, para-virt on Xen / native and afterburnt on Xen / native in
+    each mode (or pending), and the thesis's three ratios. The axis spans the
+    native-hardware ratios; longer bars (the Xen ones) are cut at its end with
+    a break mark and their value."""
     series = []
     palette = {"wall": "#1f77b4", "icount": "#17becf"}
     xen_palette = {"wall": "#9467bd", "icount": "#c5b0d5"}
+    pv_palette = {"wall": "#ff7f0e", "icount": "#ffbb78"}
     by = {(r["mode"], r["benchmark"]): r for r in rows}
-    have_xen = [m for m in modes
-                if any(by.get((m, n), {}).get("xen_afterburnt_ratio", "pending") != "pending"
-                       for n in CHART_NAMES)]
+
+    def have(key):
+        return [m for m in modes
+                if any(by.get((m, n), {}).get(key, "pending") != "pending" for n in CHART_NAMES)]
     for mode in modes:
         series.append(("ours: afterburnt / native, %s" % mode, palette.get(mode, "#2ca02c"),
                        ("ours", mode, "afterburnt_ratio")))
-    series.append(("ours: para-virt on Xen / native (pending)", None, ("pending", None, None)))
-    if have_xen:
-        for mode in have_xen:
-            series.append(("ours: afterburnt on Xen (VAM) / native, %s" % mode,
-                           xen_palette.get(mode, "#8c564b"), ("ours", mode, "xen_afterburnt_ratio")))
-    else:
-        series.append(("ours: afterburnt on Xen (VAM) / native (pending)", None,
-                       ("pending", None, None)))
+    for key, title, pal in (("paravirt_ratio", "para-virt on Xen", pv_palette),
+                            ("xen_afterburnt_ratio", "afterburnt on Xen (VAM)", xen_palette)):
+        shown = have(key)
+        for mode in shown:
+            series.append(("ours: %s / native, %s" % (title, mode), pal.get(mode, "#8c564b"),
+                           ("ours", mode, key)))
+        if not shown:
+            series.append(("ours: %s / native (pending)" % title, None, ("pending", None, None)))
     series += [
         ("thesis: NOP (afterburnt, native) / raw", "#7f7f7f", ("thesis", None, "thesis_nop_ratio")),
         ("thesis: Xeno (para-virt on Xen) / raw", "#ffbb78", ("thesis", None, "thesis_xeno_ratio")),
@@ -509,7 +532,7 @@ def svg_chart(rows, modes):
     vmax = 1.0
     for name in CHART_NAMES:
         for _, _, spec in series:
-            if spec[2] == "xen_afterburnt_ratio":
+            if spec[2] in ("xen_afterburnt_ratio", "paravirt_ratio"):
                 continue
             v = value(name, spec)
             if v is not None:
@@ -535,8 +558,8 @@ def svg_chart(rows, modes):
     o.append('<text x="%d" y="40" fill="#555">Linux 6.1 under QEMU TCG (this project) beside '
              'the thesis&#8217;s LMbench2, Linux 2.6.9</text>' % left)
     if cut:
-        o.append('<text x="%d" y="55" fill="#555">Bars longer than the axis (afterburnt on Xen '
-                 'under QEMU) are cut; their value is printed</text>' % left)
+        o.append('<text x="%d" y="55" fill="#555">Bars longer than the axis (Xen under QEMU) '
+                 'are cut; their value is printed</text>' % left)
     plot_bottom = top + group_h * len(CHART_NAMES)
     step = 0.5 if vmax <= 4 else 1.0
     t = 0.0
@@ -565,7 +588,7 @@ def svg_chart(rows, modes):
                 if spec[0] == "thesis" and spec[2] == "thesis_nop_ratio":
                     o.append('<text x="%d" y="%.1f" fill="#999" font-size="8">no thesis figures</text>'
                              % (left + 3, y + bar_h - 1.5))
-                elif spec[2] == "xen_afterburnt_ratio":
+                elif spec[2] in ("xen_afterburnt_ratio", "paravirt_ratio"):
                     o.append('<text x="%d" y="%.1f" fill="#999" font-size="8">no result</text>'
                              % (left + 3, y + bar_h - 1.5))
                 continue
@@ -635,6 +658,7 @@ def cmd_report(args):
                 vam[mode] = (entries, kinds)
             else:
                 probs.append("no VAM counters in the log (the VAM did not reach its report)")
+        if cfg in ("xen_afterburnt", "paravirt"):
             # run-xen.sh's verdict, when bench-guest.sh kept it (LOG.boot)
             try:
                 with open(log + ".boot", errors="replace") as f:
