@@ -13,6 +13,9 @@
 #   wall    plain TCG, the guest's clock is the host's TSC (real time)
 #   icount  -icount shift=1,sleep=off: deterministic virtual time, every
 #           guest instruction counts 2 ns (so NOP padding shows as time)
+# and the kernel-build benchmark (tests/bench/guest/make-kbuild-initramfs.sh:
+# a slice of the Linux tree compiled in the guest with gcc, binutils and
+# make) booted once more per mode and configuration.
 # Results: <build>/bench/guest-results.{md,csv,svg} (ratios to native beside
 # the thesis's LMbench2 ratios, and the VAM's per-site-kind counters beside
 # the thesis's Table 5.6), logs in <build>/bench/guest/.
@@ -28,6 +31,8 @@ rounds=1
 timeout_s=1800
 jobs=$(nproc)
 linux_work=""
+kbuild=1
+kbuild_objs=""
 
 cmdline_args="$*"
 
@@ -48,14 +53,20 @@ Usage: $(basename "$0") [options]
   --rounds N          boots per mode and configuration, alternating; the
                       fastest of the rounds is kept (default $rounds)
   --timeout S         limit per boot in seconds (default $timeout_s)
+  --no-kbuild         leave out the kernel-build benchmark
+  --kbuild-objs "..." its slice: objects of the native kernel tree (default:
+                      12 files of kernel/, mm/, fs/, lib/; see
+                      tests/bench/guest/make-kbuild-initramfs.sh)
   -j N                kernel build jobs (default $jobs)
 Builds afterburn-as (and vam-xen.elf, vam-pack for xen), the kernels
 (reused when up to date), the benchmark programs and their initramfs, then
 boots each configuration once per mode and round. At 100% each native boot
 takes 1-1.5 minutes on an idle 2-core host (2-3 when it is busy); a Xen boot
 at the default 5% about 3.5 minutes in wall mode and 5 in icount mode, a
-paravirt boot about 1. With the kernels up to date the whole run takes about
-16 minutes (a paravirt kernel build adds 3 to 8).
+paravirt boot about 1. The kernel build takes about 2 minutes natively, 3 as
+paravirt and 5 under the VAM (wall mode; icount: about 1.5 times that). With
+the kernels up to date the whole run takes about 60 minutes (a kernel
+rebuild adds 3 to 8 each); --no-kbuild: 16.
 A failed Xen boot (paravirt or xen) does not stop the run: its column shows what it measured,
 the report lists the problems and the VAM's last lines, and the script
 exits 1 after writing it.
@@ -75,6 +86,8 @@ while [ $# -gt 0 ]; do
     --icount-pct) need "$@"; icount_pct=$2; shift 2 ;;
     --rounds) need "$@"; rounds=$2; shift 2 ;;
     --timeout) need "$@"; timeout_s=$2; shift 2 ;;
+    --no-kbuild) kbuild=0; shift ;;
+    --kbuild-objs) need "$@"; kbuild_objs=$2; shift 2 ;;
     -j) need "$@"; jobs=$2; shift 2 ;;
     -j*) jobs=${1#-j}; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -162,6 +175,17 @@ bash "$benchsrc/make-bench-initramfs.sh" -o "$initramfs" > "$gdir/initramfs.log"
   { cat "$gdir/initramfs.log" >&2; die "building the benchmark initramfs failed"; }
 log "$(tail -n 1 "$gdir/initramfs.log")"
 
+# 3b. The kernel-build initramfs: the toolchain and the slice, from the
+# native tree's Kbuild command files.
+kb_initramfs=$gdir/kbuild-initramfs.cpio
+if [ $kbuild -eq 1 ]; then
+  kb_args=(-o "$kb_initramfs" --obj-dir "$linux_work/native")
+  [ -z "$kbuild_objs" ] || kb_args+=(--objs "$kbuild_objs")
+  bash "$benchsrc/make-kbuild-initramfs.sh" "${kb_args[@]}" > "$gdir/kbuild-initramfs.log" 2>&1 ||
+    { grep -v ': added ' "$gdir/kbuild-initramfs.log" | tail -n 20 >&2; die "building the kernel-build initramfs failed"; }
+  log "$(tail -n 1 "$gdir/kbuild-initramfs.log")"
+fi
+
 # 4. The guest's TSC rate. Under TCG the guest reads the host's TSC; under
 # icount a TSC that counts virtual nanoseconds (1 GHz). Passing it as
 # tsc_early_khz= (and tsc=reliable, so the jiffies watchdog cannot demote it)
@@ -189,18 +213,21 @@ log "host TSC $host_khz kHz"
 # it powers the machine off through ACPI S5.
 runs=()
 xen_failed=()
-# xen_boot CFG LOG DOM0 DOM0_ARGS MODULE [CHECK_ARG]: one boot under Xen,
-# checked; a failure is recorded, not fatal.
+# xen_boot CFG LOG DOM0 DOM0_ARGS MODULE [CHECK_ARG...]: one boot under Xen,
+# checked; a failure is recorded, not fatal. xb_append (Xen options) and
+# xb_qemu (QEMU options) add to the machine.
+xb_append="" xb_qemu=""
 xen_boot() {
-  local cfg=$1 lg=$2 dom0=$3 dom0_args=$4 module=$5 check_arg=${6:-} ok=1 t0 secs
+  local cfg=$1 lg=$2 dom0=$3 dom0_args=$4 module=$5 ok=1 t0 secs
+  shift 5
   rm -f "$lg.seconds"
   t0=$(date +%s.%N)
-  XQ_QEMU_ARGS=$xq_args bash "$root/tests/xen/run-xen.sh" --timeout "$timeout_s" \
-    --shutdown poweroff --log "$lg" "$dom0" "$dom0_args" -- "$module" > "$lg.boot" 2>&1 || ok=0
+  XQ_QEMU_ARGS="$xq_args${xb_qemu:+ $xb_qemu}" bash "$root/tests/xen/run-xen.sh" --timeout "$timeout_s" \
+    --shutdown poweroff ${xb_append:+--append "$xb_append"} --log "$lg" "$dom0" "$dom0_args" -- "$module" > "$lg.boot" 2>&1 || ok=0
   secs=$(sed -n 's/^run-xen: passed in \([0-9.]*\) s.*/\1/p' "$lg.boot")
   [ -n "$secs" ] || secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
   echo "$secs" > "$lg.seconds"
-  python3 "$benchsrc/bench-report.py" check ${check_arg:+"$check_arg"} "$lg" > "$lg.check" 2>&1 || ok=0
+  python3 "$benchsrc/bench-report.py" check "$@" "$lg" > "$lg.check" 2>&1 || ok=0
   if [ $ok -eq 0 ]; then
     log "  FAILED after $secs s: $mode/$cfg (log: $lg)"
     grep -a '^run-xen:' "$lg.boot" >&2 || true
@@ -220,7 +247,6 @@ xen_boot() {
 for r in $(seq 1 "$rounds"); do
   for mode in $modes; do
     for cfg in $cfg_list; do
-      lg=$gdir/logs/$mode-$cfg-r$r.log
       qargs=() xq_args=""
       if [ "$mode" = icount ]; then
         qargs=(-q -icount -q shift=1,sleep=off)
@@ -230,32 +256,49 @@ for r in $(seq 1 "$rounds"); do
         khz=$host_khz p=$pct
       fi
       [ "$cfg" != xen ] && [ "$cfg" != paravirt ] || p=$(xen_pct_for "$p")
-      gparams="afterburn_script=/bench/run-bench.sh bench_pct=$p tsc_early_khz=$khz tsc=reliable norandmaps"
-      log "round $r/$rounds, $mode, $cfg: booting (pct $p)"
-      if [ "$cfg" = xen ]; then
-        pack=$gdir/xen-$mode.pack
-        "$vam_pack" -o "$pack" --kernel "$linux_work/afterburnt/vmlinux" --initrd "$initramfs" \
-          --cmdline "console=ttyS0 panic=-1 $gparams afterburn_end=poweroff" > "$lg.pack" 2>&1 ||
-          { cat "$lg.pack" >&2; die "vam-pack failed"; }
-        xen_boot xen "$lg" "$vam_xen" bench "$pack" --vam
-        runs+=(--run "$mode:xen_afterburnt:$lg")
-        continue
-      fi
-      if [ "$cfg" = paravirt ]; then
-        xen_boot paravirt "$lg" "$linux_work/paravirt/vmlinux" \
-          "console=hvc0 panic=-1 $gparams afterburn_end=poweroff" "$initramfs"
-        runs+=(--run "$mode:paravirt:$lg")
-        continue
-      fi
-      if ! bash "$guest/boot.sh" --timeout "$timeout_s" --log "$lg" "${qargs[@]}" \
-             -a "$gparams" "$linux_work/$cfg/vmlinux" "$initramfs" > "$lg.boot" 2>&1; then
-        cat "$lg.boot" >&2
-        die "$mode/$cfg boot failed (log: $lg)"
-      fi
-      python3 "$benchsrc/bench-report.py" check "$lg" > "$lg.check" 2>&1 ||
-        { cat "$lg.check" >&2; die "$mode/$cfg: benchmark results incomplete (log: $lg)"; }
-      log "  done in $(cat "$lg.seconds") s"
-      runs+=(--run "$mode:$cfg:$lg")
+      workloads=bench
+      [ $kbuild -eq 0 ] || workloads="bench kbuild"
+      for wl in $workloads; do
+        if [ "$wl" = bench ]; then
+          lg=$gdir/logs/$mode-$cfg-r$r.log
+          gparams="afterburn_script=/bench/run-bench.sh bench_pct=$p tsc_early_khz=$khz tsc=reliable norandmaps"
+          img=$initramfs mem=() xb_qemu="" xb_append="" check=() runflag=--run
+          log "round $r/$rounds, $mode, $cfg: booting (pct $p)"
+        else
+          # The toolchain and the slice need more memory than the
+          # microbenchmarks: 512 MiB natively, 512 MiB for dom0 on Xen.
+          lg=$gdir/logs/$mode-$cfg-kbuild-r$r.log
+          gparams="afterburn_script=/bench/run-kbuild.sh tsc_early_khz=$khz tsc=reliable norandmaps"
+          img=$kb_initramfs mem=(-m 512) xb_qemu="-m 1024" xb_append="dom0_mem=512M"
+          check=(--names kbuild) runflag=--kbuild
+          log "round $r/$rounds, $mode, $cfg: booting the kernel build"
+        fi
+        if [ "$cfg" = xen ]; then
+          pack=$gdir/xen-$mode-$wl.pack
+          "$vam_pack" -o "$pack" --kernel "$linux_work/afterburnt/vmlinux" --initrd "$img" \
+            --cmdline "console=ttyS0 panic=-1 $gparams afterburn_end=poweroff" > "$lg.pack" 2>&1 ||
+            { cat "$lg.pack" >&2; die "vam-pack failed"; }
+          xen_boot xen "$lg" "$vam_xen" "$wl" "$pack" --vam "${check[@]}"
+          rm -f "$pack"
+          runs+=("$runflag" "$mode:xen_afterburnt:$lg")
+          continue
+        fi
+        if [ "$cfg" = paravirt ]; then
+          xen_boot paravirt "$lg" "$linux_work/paravirt/vmlinux" \
+            "console=hvc0 panic=-1 $gparams afterburn_end=poweroff" "$img" "${check[@]}"
+          runs+=("$runflag" "$mode:paravirt:$lg")
+          continue
+        fi
+        if ! bash "$guest/boot.sh" --timeout "$timeout_s" --log "$lg" "${qargs[@]}" "${mem[@]}" \
+               -a "$gparams" "$linux_work/$cfg/vmlinux" "$img" > "$lg.boot" 2>&1; then
+          cat "$lg.boot" >&2
+          die "$mode/$cfg boot failed (log: $lg)"
+        fi
+        python3 "$benchsrc/bench-report.py" check "${check[@]}" "$lg" > "$lg.check" 2>&1 ||
+          { cat "$lg.check" >&2; die "$mode/$cfg: benchmark results incomplete (log: $lg)"; }
+        log "  done in $(cat "$lg.seconds") s"
+        runs+=("$runflag" "$mode:$cfg:$lg")
+      done
     done
   done
 done
@@ -273,6 +316,9 @@ meta=()
 if [ $run_paravirt -eq 1 ]; then
   ndiff=$(grep -c . "$linux_work/config-paravirt/diff-from-reference.txt" 2>/dev/null || echo '?')
   meta+=(--meta "para-virt=vmlinux $(cut -c1-12 "$linux_work/paravirt/vmlinux.sha256") built from the same source with the reference config + guest/linux/paravirt.config (CONFIG_XEN_PV, XEN_DOM0 and the PCI and ACPI support Linux 6.1 requires for dom0: $ndiff symbols differ, listed in $linux_work/config-paravirt/diff-from-reference.txt), booted as the PV dom0 of $(basename "${XEN_GZ:-/boot/xen-4.17-amd64.gz}" .gz) on the same QEMU machine, dom0_mem=128M, console=hvc0, the same initramfs and parameters")
+fi
+if [ $kbuild -eq 1 ]; then
+  meta+=(--meta "kernel build=$(sed -n 's/^OBJS := //p' "$kb_initramfs.kbuild/Makefile") with Kbuild's commands, then ld -r into slice.o (image $(( $(stat -c %s "$kb_initramfs") / 1048576 )) MiB: gcc $(gcc -dumpfullversion), $(as --version | head -n 1 | sed 's/^GNU assembler //'), make $(make --version | head -n 1 | cut -d' ' -f3))")
 fi
 if [ $run_xen -eq 1 ] || [ $run_paravirt -eq 1 ]; then
   iters="$iters; Xen: $(xen_pct_for "$pct")% (wall), $(xen_pct_for "$icount_pct")% (icount)"

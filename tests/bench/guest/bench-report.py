@@ -7,7 +7,7 @@
       --vam (a run under the VAM) also its two counter lines.
 
   bench-report.py report --out PREFIX --run MODE:CONFIG:LOG [--run ...]
-                         [--meta KEY=VALUE ...]
+                         [--kbuild MODE:CONFIG:LOG ...] [--meta KEY=VALUE ...]
       Writes PREFIX.md, PREFIX.csv and PREFIX.svg: per mode, each benchmark
       in microseconds per operation and as a ratio to native, beside the
       thesis's LMbench2 ratios. Several logs of one MODE:CONFIG (rounds) are
@@ -16,6 +16,10 @@
       kind: ..." lines) are tabulated beside the thesis's Table 5.6. A log
       that fails the check still counts with what it has; the Markdown then
       lists the problems (and the VAM's last lines) and the exit status is 1.
+      --kbuild logs are kernel-build runs (run-kbuild.sh: one BENCH line,
+      name=kbuild, the whole build in us, with the guest's user_s and sys_s);
+      they get their own table beside the thesis's kernel-build figures and
+      a group in the chart, and rows "kbuild" in the CSV.
       Prints the Markdown.
 
 Standard library only (Debian's python3).
@@ -48,6 +52,7 @@ WHAT = {
     "sh": "fork + sh -c hello + wait",
     "pipe_rtt": "pipe round trip, 2 processes",
     "ctx_2p": "context switch, 2-process ring",
+    "kbuild": "kernel build slice (make -j1: gcc, as; ld -r)",
 }
 
 # The thesis's LMbench2 results, Linux 2.6.9 on a Pentium 4 2.8 GHz, in
@@ -64,6 +69,8 @@ THESIS = {
     "fork": (77, 83, 182, 243),
     "exec": (310, 324, 545, 700),
     "sh": (5910, 5938, 6711, 7235),
+    # kernel build, Linux 2.6.9, seconds -> microseconds
+    "kbuild": (209e6, 209e6, 219e6, 221e6),
 }
 
 CONFIGS = ["native", "afterburnt", "paravirt", "xen_afterburnt"]
@@ -240,12 +247,12 @@ def combine(runs):
     return out
 
 
-def build_rows(data, modes):
+def build_rows(data, modes, names=None):
     rows = []
     for mode in modes:
         per = data.get(mode, {})
         native = per.get("native", {})
-        for name in NAMES:
+        for name in (names or NAMES):
             row = {"mode": mode, "benchmark": name, "what": WHAT[name]}
             nat = native.get(name)
             row["iters"] = nat["iters"] if nat else ""
@@ -392,7 +399,53 @@ def xen_iters(r):
     return r.get("xen_afterburnt_iters")
 
 
-def markdown(rows, modes, meta, runs_info, vam, problems):
+def kbuild_markdown(rows, kb_cpu):
+    """The kernel-build runs: seconds, ratios, the guest's CPU seconds."""
+    kb = [r for r in rows if r["benchmark"] == "kbuild"]
+    if not kb:
+        return []
+    secs = lambda v: v if v in (None, "pending") else v / 1e6  # noqa: E731
+    out = ["## Kernel build", "",
+           "A slice of the Linux 6.1 tree compiled in the guest with Debian's gcc 12, binutils"
+           " and make (tests/bench/guest/make-kbuild-initramfs.sh: Kbuild's own commands for"
+           " the objects listed under \"kernel build\" at the top, then `ld -r`), timed by the guest's clock;"
+           " one build per boot (the fastest boot if there were several rounds). All"
+           " configurations compile the same files with the same toolchain; the guests get"
+           " more memory for it (QEMU -m 512 natively; on Xen -m 1024 and dom0_mem=512M). The"
+           " thesis row is its Linux 2.6.9 kernel build (seconds, Pentium 4).", "",
+           "| mode | native s | afterburnt s | afterburnt / native | para-virt s"
+           " | para-virt / native | Xen afterburnt s | Xen afterburnt / native"
+           " | Xen afterburnt / para-virt |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in kb:
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["mode"], cell(secs(r["native_us"]), fmt_us), cell(secs(r["afterburnt_us"]), fmt_us),
+            cell(r["afterburnt_ratio"], fmt_ratio),
+            cell(secs(r["paravirt_us"]), fmt_us), cell(r["paravirt_ratio"], fmt_ratio),
+            cell(secs(r["xen_afterburnt_us"]), fmt_us), cell(r["xen_afterburnt_ratio"], fmt_ratio),
+            cell(r["pre_xeno_ratio"], fmt_ratio)))
+    t = THESIS["kbuild"]
+    out.append("| thesis (2.6.9) | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        fmt_us(t[0] / 1e6), fmt_us(t[1] / 1e6), fmt_ratio(t[1] / t[0]), fmt_us(t[2] / 1e6),
+        fmt_ratio(t[2] / t[0]), fmt_us(t[3] / 1e6), fmt_ratio(t[3] / t[0]), fmt_ratio(t[3] / t[2])))
+    out.append("")
+    if kb_cpu:
+        out.append("The guest's own CPU accounting of the build (getrusage of make and its"
+                   " children: user s / system s), from the same runs:")
+        out.append("")
+        out.append("| mode | " + " | ".join(CONFIG_TITLE[c] for c in CONFIGS) + " |")
+        out.append("|---|" + "---:|" * len(CONFIGS))
+        for mode in [r["mode"] for r in kb]:
+            cells = []
+            for c in CONFIGS:
+                v = kb_cpu.get((mode, c))
+                cells.append("%s / %s" % v if v else "—")
+            out.append("| %s | %s |" % (mode, " | ".join(cells)))
+        out.append("")
+    return out
+
+
+def markdown(rows, modes, meta, runs_info, vam, problems, kb_cpu=None):
     out = []
     out.append("# Guest microbenchmarks: Linux 6.1 native, afterburnt, para-virtualized on Xen,"
                " and afterburnt on Xen (VAM), under QEMU")
@@ -421,7 +474,7 @@ def markdown(rows, modes, meta, runs_info, vam, problems):
                    " | thesis pre / Xeno |")
         out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in rows:
-            if r["mode"] != mode:
+            if r["mode"] != mode or r["benchmark"] not in NAMES:
                 continue
             out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 r["benchmark"], r["what"], r["iters"],
@@ -436,6 +489,7 @@ def markdown(rows, modes, meta, runs_info, vam, problems):
                 cell(r["thesis_xeno_ratio"], fmt_ratio), cell(r["thesis_pre_ratio"], fmt_ratio),
                 cell(r["thesis_pre_xeno_ratio"], fmt_ratio)))
         out.append("")
+    out += kbuild_markdown(rows, kb_cpu)
     out += vam_markdown(vam, modes)
     if runs_info:
         out.append("Runs (QEMU wall seconds per boot, Xen's boot included for Xen; guest"
@@ -495,6 +549,7 @@ def svg_chart(rows, modes):
     native-hardware ratios; longer bars (the Xen ones) are cut at its end with
     a break mark and their value."""
     series = []
+    chart_names = CHART_NAMES + (["kbuild"] if any(r["benchmark"] == "kbuild" for r in rows) else [])
     palette = {"wall": "#1f77b4", "icount": "#17becf"}
     xen_palette = {"wall": "#9467bd", "icount": "#c5b0d5"}
     pv_palette = {"wall": "#ff7f0e", "icount": "#ffbb78"}
@@ -502,7 +557,7 @@ def svg_chart(rows, modes):
 
     def have(key):
         return [m for m in modes
-                if any(by.get((m, n), {}).get(key, "pending") != "pending" for n in CHART_NAMES)]
+                if any(by.get((m, n), {}).get(key, "pending") != "pending" for n in chart_names)]
     for mode in modes:
         series.append(("ours: afterburnt / native, %s" % mode, palette.get(mode, "#2ca02c"),
                        ("ours", mode, "afterburnt_ratio")))
@@ -530,7 +585,7 @@ def svg_chart(rows, modes):
 
     # The axis: every ratio but ours on Xen (those are 10-400: cut).
     vmax = 1.0
-    for name in CHART_NAMES:
+    for name in chart_names:
         for _, _, spec in series:
             if spec[2] in ("xen_afterburnt_ratio", "paravirt_ratio"):
                 continue
@@ -541,12 +596,12 @@ def svg_chart(rows, modes):
 
     bar_h, gap = 9, 12
     group_h = bar_h * len(series) + gap
-    cut = any(v is not None and v > vmax for name in CHART_NAMES
+    cut = any(v is not None and v > vmax for name in chart_names
               for _, _, spec in series for v in [value(name, spec)])
     left, right, top = 150, 60, (74 if cut else 60)
     plot_w = 560
     legend_h = 16 * len(series) + 20
-    height = top + group_h * len(CHART_NAMES) + 40 + legend_h
+    height = top + group_h * len(chart_names) + 40 + legend_h
     width = left + plot_w + right
     x = lambda v: left + v / vmax * plot_w  # noqa: E731
     o = []
@@ -560,7 +615,7 @@ def svg_chart(rows, modes):
     if cut:
         o.append('<text x="%d" y="55" fill="#555">Bars longer than the axis (Xen under QEMU) '
                  'are cut; their value is printed</text>' % left)
-    plot_bottom = top + group_h * len(CHART_NAMES)
+    plot_bottom = top + group_h * len(chart_names)
     step = 0.5 if vmax <= 4 else 1.0
     t = 0.0
     while t <= vmax + 1e-9:
@@ -571,7 +626,7 @@ def svg_chart(rows, modes):
         t += step
     o.append('<text x="%.1f" y="%d" text-anchor="middle">ratio to native</text>'
              % (x(vmax / 2), plot_bottom + 30))
-    for gi, name in enumerate(CHART_NAMES):
+    for gi, name in enumerate(chart_names):
         y0 = top + gi * group_h
         o.append('<text x="%d" y="%.1f" text-anchor="end" font-weight="bold">%s</text>'
                  % (left - 8, y0 + bar_h * len(series) / 2 + 4, html.escape(name)))
@@ -686,10 +741,60 @@ def cmd_report(args):
         except OSError:
             secs = "?"
         runs_info.append((mode, cfg, rounds[(mode, cfg)], secs, cs, pct, log.rsplit("/", 1)[-1]))
+    kb_data, kb_cpu = {}, {}
+    for spec in args.kbuild:
+        try:
+            mode, cfg, log = spec.split(":", 2)
+        except ValueError:
+            sys.exit("bench-report: --kbuild wants MODE:CONFIG:LOG, got %r" % spec)
+        if cfg not in CONFIGS:
+            sys.exit("bench-report: unknown config %r (one of %s)" % (cfg, ", ".join(CONFIGS)))
+        if mode not in modes:
+            modes.append(mode)
+        try:
+            results, probs = check_log(log, ["kbuild"])
+        except OSError as e:
+            results, probs = {}, ["cannot read the log: %s" % e]
+        if cfg in ("xen_afterburnt", "paravirt"):
+            try:
+                with open(log + ".boot", errors="replace") as f:
+                    probs[:0] = [ln.strip() for ln in f
+                                 if ln.startswith("run-xen: ") and not ln.startswith("run-xen: passed")]
+            except OSError:
+                pass
+        for p in probs:
+            print("bench-report: %s: %s" % (log, p), file=sys.stderr)
+            failed = True
+        if probs:
+            problems.append((log.rsplit("/", 1)[-1], probs, parse_vam(log)[2] if cfg == "xen_afterburnt" else []))
+        prev = kb_data.get(mode, {}).get(cfg)
+        r = results.get("kbuild")
+        if r and positive(r.get("us")) and (prev is None or float(r["us"]) < float(prev["us"])):
+            kb_data.setdefault(mode, {})[cfg] = r
+            if "user_s" in r and "sys_s" in r:
+                kb_cpu[(mode, cfg)] = (r["user_s"], r["sys_s"])
+        elif prev is None:
+            kb_data.setdefault(mode, {}).setdefault(cfg, None)
+        rounds[(mode, cfg, "kbuild")] = rounds.get((mode, cfg, "kbuild"), 0) + 1
+        try:
+            secs = open(log + ".seconds").read().strip()
+        except OSError:
+            secs = "?"
+        try:
+            _, info, _, _ = parse_log(log)
+        except OSError:
+            info = []
+        cs = next((i["clocksource"] for i in info if "clocksource" in i), "?")
+        runs_info.append((mode, cfg + " (kbuild)", rounds[(mode, cfg, "kbuild")], secs, cs, "",
+                          log.rsplit("/", 1)[-1]))
     combined = {m: {c: combine(v) for c, v in per.items()} for m, per in data.items()}
     rows = build_rows(combined, modes)
+    if kb_data:
+        kb_comb = {m: {c: ({"kbuild": {"us": float(r["us"]), "med_us": float(r["us"]), "iters": 1}}
+                           if r else {}) for c, r in per.items()} for m, per in kb_data.items()}
+        rows += [r for r in build_rows(kb_comb, [m for m in modes if m in kb_comb], ["kbuild"])]
     meta = [tuple(m.split("=", 1)) for m in args.meta]
-    md = markdown(rows, modes, meta, runs_info, vam, problems)
+    md = markdown(rows, modes, meta, runs_info, vam, problems, kb_cpu)
     with open(args.out + ".md", "w") as f:
         f.write(md + "\n")
     write_csv(args.out + ".csv", rows)
@@ -709,6 +814,7 @@ def main():
     r = sub.add_parser("report")
     r.add_argument("--out", required=True)
     r.add_argument("--run", action="append", required=True)
+    r.add_argument("--kbuild", action="append", default=[])
     r.add_argument("--meta", action="append", default=[])
     args = ap.parse_args()
     return cmd_check(args) if args.cmd == "check" else cmd_report(args)
