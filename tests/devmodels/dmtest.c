@@ -20,6 +20,11 @@ void dmtest_fail_values(const char *file, int line, const char *expr, unsigned l
 	failures_in_test++;
 }
 
+unsigned dmtest_failures(void)
+{
+	return failures_in_test;
+}
+
 static bool selected(const char *name, int argc, char **argv)
 {
 	int i;
@@ -114,4 +119,12 @@ void io_outw(struct dm_iobus *bus, uint16_t port, uint16_t value)
 	uint8_t b[2] = { (uint8_t)value, (uint8_t)(value >> 8) };
 
 	dm_iobus_access(bus, NULL, port, b, 2, true);
+}
+
+void io_outl(struct dm_iobus *bus, uint16_t port, uint32_t value)
+{
+	uint8_t b[4] = { (uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16),
+			 (uint8_t)(value >> 24) };
+
+	dm_iobus_access(bus, NULL, port, b, 4, true);
 }

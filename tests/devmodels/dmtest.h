@@ -38,6 +38,9 @@ struct dmtest {
 
 #define DMTEST(fn) { #fn, fn }
 
+/* Failed checks so far in the running test. */
+unsigned dmtest_failures(void);
+
 /* Runs all tests, or those named on the command line; exit status 0 = pass. */
 int dmtest_main(const struct dmtest *tests, size_t n, int argc, char **argv);
 
@@ -60,5 +63,6 @@ void io_outb(struct dm_iobus *bus, uint16_t port, uint8_t value);
 uint16_t io_inw(struct dm_iobus *bus, uint16_t port);
 uint32_t io_inl(struct dm_iobus *bus, uint16_t port);
 void io_outw(struct dm_iobus *bus, uint16_t port, uint16_t value);
+void io_outl(struct dm_iobus *bus, uint16_t port, uint32_t value);
 
 #endif

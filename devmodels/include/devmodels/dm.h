@@ -3,11 +3,12 @@
  *
  * The models are plain state machines: they know nothing about the
  * hypervisor, never read a clock and never allocate.  A back end connects
- * them to the world through four things defined here:
+ * them to the world through five things defined here:
  *
  *  - the I/O callback shape every port-I/O device implements (dm_io_fn),
  *  - interrupt lines (struct dm_irq_line), called only when a level changes,
- *  - time, passed in as nanoseconds (now_ns) by the caller, and
+ *  - time, passed in as nanoseconds (now_ns) by the caller,
+ *  - guest memory for bus-master devices (struct dm_guest_mem), and
  *  - a port-I/O bus and a registry that initialises devices by level.
  *
  * Everything here builds freestanding: only <stdint.h>, <stddef.h> and
@@ -42,6 +43,68 @@ static inline void dm_irq_set(const struct dm_irq_line *irq, unsigned line, bool
 {
 	if (irq->set)
 		irq->set(irq->opaque, line, level);
+}
+
+/*
+ * Guest memory as a bus-master (DMA) device sees it: guest-physical
+ * addresses.  Each call moves len bytes and returns false, having touched
+ * nothing, if any byte of [gpa, gpa + len) is not guest RAM (a PCI master
+ * abort).  Models never hold pointers into guest memory; every descriptor
+ * and buffer access goes through these two calls.
+ */
+struct dm_guest_mem {
+	bool (*read)(void *opaque, uint64_t gpa, void *buf, uint32_t len);
+	bool (*write)(void *opaque, uint64_t gpa, const void *buf, uint32_t len);
+	void *opaque;
+};
+
+/* The range check every model does first: no wrap past 2^64, no callback. */
+static inline bool dm_guest_read(const struct dm_guest_mem *mem, uint64_t gpa, void *buf,
+				 uint32_t len)
+{
+	if (!mem->read || gpa + len < gpa)
+		return false;
+	return len == 0 || mem->read(mem->opaque, gpa, buf, len);
+}
+
+static inline bool dm_guest_write(const struct dm_guest_mem *mem, uint64_t gpa,
+				  const void *buf, uint32_t len)
+{
+	if (!mem->write || gpa + len < gpa)
+		return false;
+	return len == 0 || mem->write(mem->opaque, gpa, buf, len);
+}
+
+/*
+ * Byte loops gcc cannot turn into memset() calls (the freestanding build
+ * links no C library and is compiled without -fno-tree-loop-distribute-
+ * patterns): the stores are volatile.  For small, rare fills only.
+ */
+static inline void dm_zero_bytes(void *p, size_t n)
+{
+	volatile uint8_t *b = p;
+
+	while (n--)
+		*b++ = 0;
+}
+
+/* Little-endian loads and stores of byte arrays (descriptors, registers). */
+static inline uint32_t dm_get_le32(const uint8_t *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static inline uint64_t dm_get_le64(const uint8_t *b)
+{
+	return (uint64_t)dm_get_le32(b) | (uint64_t)dm_get_le32(b + 4) << 32;
+}
+
+static inline void dm_put_le32(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+	b[2] = (uint8_t)(v >> 16);
+	b[3] = (uint8_t)(v >> 24);
 }
 
 /* Returned by every NAME_next_deadline() when nothing is due. */
@@ -130,7 +193,7 @@ bool dm_iobus_access(struct dm_iobus *bus, struct dm_vcpu *vcpu, uint16_t port, 
  * already find their controller in a defined state.
  */
 enum dm_init_level {
-	DM_INIT_CORE,  /* interrupt controllers, per-CPU devices */
+	DM_INIT_CORE,  /* interrupt controllers, per-CPU devices, buses (PCI host) */
 	DM_INIT_DEV,   /* ordinary platform devices */
 	DM_INIT_LATE,  /* devices that look at others (e.g. firmware tables) */
 	DM_INIT_NR_LEVELS,
