@@ -25,6 +25,7 @@ set(VAM_FRONT_END_SOURCES
   ${CMAKE_SOURCE_DIR}/devmodels/i8254.c
   ${CMAKE_SOURCE_DIR}/devmodels/mc146818.c
   ${CMAKE_SOURCE_DIR}/devmodels/x2apic.c
+  ${CMAKE_SOURCE_DIR}/devmodels/pci.c
   ${CMAKE_SOURCE_DIR}/vam/run/run.c
   ${CMAKE_SOURCE_DIR}/vam/run/entry.c
   ${CMAKE_SOURCE_DIR}/vam/run/platform.c)

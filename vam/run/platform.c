@@ -3,14 +3,16 @@
  * bus, wired like a PC (8254 channel 0 -> 8259 IRQ 0, COM1 -> IRQ 4, RTC ->
  * IRQ 8, the 8259 pair -> LINT0 of the x2APIC in virtual-wire mode, the
  * x2APIC -> the virtual CPU), time from the back end's clock, the UART's
- * output on the back end's console, and the exit port of the test guests
- * (QEMU's isa-debug-exit protocol at 0xf4).
+ * output on the back end's console, the exit port of the test guests
+ * (QEMU's isa-debug-exit protocol at 0xf4), and PCI configuration space
+ * (mechanism #1 at 0xcf8/0xcfc) with the host bridge alone on bus 0.
  */
 #include "run.h"
 
 #include "devmodels/i8254.h"
 #include "devmodels/i8259.h"
 #include "devmodels/mc146818.h"
+#include "devmodels/pci.h"
 #include "devmodels/uart16550.h"
 #include "devmodels/x2apic.h"
 
@@ -24,6 +26,7 @@ static struct i8254 pit;
 static struct mc146818 rtc;
 static struct uart16550 com1;
 static struct x2apic apic;
+static struct pci_bus pci;
 static uint64_t armed_deadline = UINT64_MAX;
 /* Whether the devices' earliest deadline may have moved since the timer was
  * last armed: after time advanced or a device was accessed.  Every VAM exit
@@ -115,6 +118,17 @@ static bool reset_port_io(struct dm_vcpu *vcpu, uint64_t addr, void *data, unsig
     return true;
 }
 
+/* 0xcf8-0xcfb: a dword is PCI's CONFIG_ADDRESS, the byte at 0xcf9 the
+ * reset control register (as on a PIIX south bridge); other byte and word
+ * accesses reach no device (pci_host_io refuses them). */
+static bool pci_address_port_io(struct dm_vcpu *vcpu, uint64_t addr, void *data, unsigned len,
+                                bool is_write, void *opaque)
+{
+    if (addr == 0xcf9 && len == 1)
+        return reset_port_io(vcpu, addr, data, len, is_write, NULL);
+    return pci_host_io(vcpu, addr, data, len, is_write, opaque);
+}
+
 void vam_platform_init(void)
 {
     dm_iobus_init(&bus);
@@ -135,6 +149,7 @@ void vam_platform_init(void)
     struct uart16550_config uc = {.base = UART16550_COM1_BASE, .irq = i8259_irq_line(&pic),
                                   .irq_line = UART16550_COM1_IRQ, .tx = com1_tx};
     uart16550_init(&com1, &uc);
+    pci_bus_init(&pci);
 
     int rc_add = dm_registry_add(&registry, &x2apic_ops, &apic);
     rc_add = rc_add ? rc_add : dm_registry_add(&registry, &i8259_ops, &pic);
@@ -145,7 +160,10 @@ void vam_platform_init(void)
     rc_add = rc_add ? rc_add : dm_iobus_register(&bus, EXIT_PORT, 4, exit_port_io, NULL,
                                                  "exit port");
     rc_add = rc_add ? rc_add : dm_iobus_register(&bus, 0x64, 1, reset_port_io, NULL, "reset");
-    rc_add = rc_add ? rc_add : dm_iobus_register(&bus, 0xcf9, 1, reset_port_io, NULL, "reset");
+    rc_add = rc_add ? rc_add : dm_iobus_register(&bus, PCI_CONFIG_ADDRESS, 4, pci_address_port_io,
+                                                 &pci, "pci-address+reset");
+    rc_add = rc_add ? rc_add : dm_iobus_register(&bus, PCI_CONFIG_DATA, 4, pci_host_io, &pci,
+                                                 "pci-data");
     if (rc_add)
         vam_run_fatal("setting up the device models failed (%d)", rc_add);
     advance_to(now());

@@ -1,7 +1,7 @@
 /*
- * Port I/O (serial scratch register, string I/O, CMOS RTC), cpuid, and
- * rdmsr/wrmsr: round trips through MSRs that hold any value, and accesses
- * that must raise #GP.
+ * Port I/O (serial scratch register, string I/O, CMOS RTC, PCI configuration
+ * space), cpuid, and rdmsr/wrmsr: round trips through MSRs that hold any
+ * value, and accesses that must raise #GP.
  */
 #include <guest/test.h>
 
@@ -265,6 +265,38 @@ static void test_user_msr(void)
           user_exit_name(res.how), exinfo_str(res.fault).s);
 }
 
+/* PCI configuration mechanism #1: a PC's host bridge at 00:00.0 (class
+ * 0x0600: QEMU's i440FX natively, the VAM's model under the VAM), a bus
+ * nobody populates reading all ones, sub-dword data accesses, and
+ * read-only identity registers. */
+#define PCI_ADDR    0xcf8
+#define PCI_DATA    0xcfc
+
+static uint32_t pci_addr(unsigned bus, unsigned dev, unsigned fn, unsigned reg)
+{
+    return 0x80000000u | bus << 16 | dev << 11 | fn << 8 | (reg & 0xfc);
+}
+
+static void test_pci_config(void)
+{
+    uint32_t id, class_rev, a = pci_addr(0, 0, 0, 0);
+
+    outl(PCI_ADDR, a);
+    check_eq(inl(PCI_ADDR), a, "CONFIG_ADDRESS reads back");
+    id = inl(PCI_DATA);
+    check(id != 0xffffffffu && (id & 0xffff) != 0, "a function at 00:00.0");
+    check_eq(inw(PCI_DATA + 2), id >> 16, "word read of the device id");
+    check_eq(inb(PCI_DATA + 1), (id >> 8) & 0xff, "byte read at 0xcfd");
+    outl(PCI_DATA, ~id);
+    check_eq(inl(PCI_DATA), id, "vendor/device ids are read-only");
+    outl(PCI_ADDR, pci_addr(0, 0, 0, 0x08));
+    class_rev = inl(PCI_DATA);
+    check_eq(class_rev >> 16, 0x0600, "00:00.0 is a host bridge");
+    outl(PCI_ADDR, pci_addr(0xfe, 0x1f, 7, 0));
+    check_eq(inl(PCI_DATA), 0xffffffffu, "an empty bus reads all ones");
+    outl(PCI_ADDR, 0);
+}
+
 void test_main(void)
 {
     test_serial_scratch();
@@ -273,4 +305,5 @@ void test_main(void)
     test_msr_round_trips();
     test_msr_gp();
     test_user_msr();
+    test_pci_config();
 }
