@@ -21,7 +21,9 @@
  *   user code faults on the unmapped page -> be_space_destroy of the
  *   installed user space, a new space from the recycled frames -> user
  *   code spinning until a timer event (vam_fe_interrupt returns, the back
- *   end resumes the changed regs) -> ud2 -> blocking until a one-shot
+ *   end resumes the changed regs) -> ud2 -> be_set_user_gdt, the same ud2
+ *   on the guest's selectors (reported back as 0x33/0x2b) and on a DPL-0
+ *   code selector (refused: the back end's) -> blocking until a one-shot
  *   timer -> shutdown.
  * Every entry also checks that events are masked.  Linked into
  * vam-xen-selftest.elf, which ctest boots under Xen.
@@ -317,7 +319,8 @@ void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t error_code, 
 {
     bool user = (r->cs & 3) == 3;
     check_masked("vam_fe_exception");
-    if (r->cs != (user ? 0xe033u : 0xe030u) || r->ss != 0xe02b)
+    /* from step 16 on user mode may run on the guest's selectors (checked there) */
+    if (!(user && step >= 16) && (r->cs != (user ? 0xe033u : 0xe030u) || r->ss != 0xe02b))
         fail("selectors reported at an exception");
     if (vector == 6 && user && step == 1) {
         report("#UD from user mode", r, error_code);
@@ -399,6 +402,33 @@ void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t error_code, 
         report("#UD after the interrupt", r, r->rbx);
         if (r->rip != SPIN_VA(st_spin_resumed))
             fail("state after vam_fe_interrupt returned");
+        /* the guest's own user descriptors: 64-bit code 0x33 and data
+         * 0x2b (DPL 3), and a DPL-0 code segment at 0x10 the back end
+         * must not let user mode run on */
+        static const uint64_t gdt[8] = {[2] = 0x00af9b000000ffffull,
+                                        [5] = 0x00cff3000000ffffull,
+                                        [6] = 0x00affb000000ffffull};
+        if (!be_set_user_gdt(gdt, 8))
+            fail("be_set_user_gdt");
+        step++;
+        struct vam_regs u = *r;
+        u.cs = 0x33;
+        u.ss = 0x2b;
+        be_resume(&u);
+    }
+    if (vector == 6 && user && step == 16) {
+        report("#UD on the guest's selectors", r, r->cs);
+        if (r->rip != SPIN_VA(st_spin_resumed) || r->cs != 0x33 || r->ss != 0x2b)
+            fail("user mode did not run on the guest's selectors 0x33/0x2b");
+        step++;
+        struct vam_regs u = *r;
+        u.cs = 0x13;            /* RPL 3 on the DPL-0 descriptor: refused */
+        be_resume(&u);
+    }
+    if (vector == 6 && user && step == 17) {
+        report("#UD on the back end's selectors", r, r->cs);
+        if (r->rip != SPIN_VA(st_spin_resumed) || r->cs != 0xe033 || r->ss != 0x2b)
+            fail("a DPL-0 code segment was not refused for user mode");
         sleep_on_timer(20 * 1000 * 1000);
         xen_puts("VAM selftest: all back-end paths passed\n");
         be_shutdown(BE_REBOOT);

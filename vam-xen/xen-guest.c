@@ -27,6 +27,7 @@
 #include "xen-console.h"
 #include "xen-events.h"
 #include "xen-guest.h"
+#include "xen-memory.h"
 #include "xen-space.h"
 
 #define RFLAGS_IF 0x200UL
@@ -94,6 +95,75 @@ static uint64_t gate_syscall_end(void)
     return gate_va + (uint64_t)(vamxen_gate_syscall_end - vamxen_gate_page);
 }
 
+/* ---- the guest's user descriptors (be_set_user_gdt) ------------------------
+ * One frame registered with HYPERVISOR_set_gdt; Xen keeps its own flat
+ * selectors (0xe0xx) beside it, which the VAM and the guest kernel run on.
+ * The frame comes from the page-table pool, whose window mappings are
+ * read-only, as Xen requires of descriptor pages; entries change through
+ * HYPERVISOR_update_descriptor, which validates each. */
+#define DESC_P (1ull << 47)
+#define DESC_S (1ull << 44)
+#define DESC_DPL3 (3ull << 45)
+#define DESC_CODE (1ull << 43)
+#define DESC_WRITABLE (1ull << 41)
+
+static unsigned long user_gdt_mfn;
+static uint64_t user_gdt[BE_USER_GDT_MAX];
+static unsigned user_gdt_n;
+
+bool be_set_user_gdt(const uint64_t *desc, unsigned n)
+{
+    if (n > BE_USER_GDT_MAX)
+        n = BE_USER_GDT_MAX;
+    if (!user_gdt_mfn) {
+        unsigned long mfn = vamxen_alloc_pt_frame(0);
+        if (!mfn)
+            return false;
+        vamxen_fill_frame(mfn, 0, 0);
+        unsigned long frames[1] = {mfn};
+        long rc = xen_hypercall2(__HYPERVISOR_set_gdt, (unsigned long)frames, 512);
+        if (rc) {
+            vamxen_free_pt_frame(mfn);
+            return false;
+        }
+        user_gdt_mfn = mfn;
+    }
+    for (unsigned i = 0; i < BE_USER_GDT_MAX; i++) {
+        uint64_t d = i < n ? desc[i] : 0;
+        if ((d & (DESC_P | DESC_S | DESC_DPL3)) != (DESC_P | DESC_S | DESC_DPL3))
+            d = 0;
+        if (d == user_gdt[i])
+            continue;
+        long rc = xen_hypercall2(__HYPERVISOR_update_descriptor,
+                                 ((uint64_t)user_gdt_mfn << 12) + 8 * i, d);
+        if (rc)
+            return false;
+        user_gdt[i] = d;
+    }
+    user_gdt_n = n;
+    return true;
+}
+
+/* A guest selector be_set_user_gdt loaded, RPL 3. */
+static uint64_t user_desc(uint64_t sel)
+{
+    unsigned i = (unsigned)(sel >> 3) & 0x1fff;
+    if ((sel & 7) != 3 || sel > 0xffff || i == 0 || i >= user_gdt_n)
+        return 0;
+    return user_gdt[i];
+}
+
+static bool user_cs_ok(uint64_t sel)
+{
+    return (user_desc(sel) & DESC_CODE) != 0;
+}
+
+static bool user_ss_ok(uint64_t sel)
+{
+    uint64_t d = user_desc(sel);
+    return d && !(d & DESC_CODE) && (d & DESC_WRITABLE);
+}
+
 void vamxen_resume(const struct vam_regs *regs) __attribute__((noreturn));
 
 /* Installs the space and GS base for the guest mode regs asks for (one
@@ -126,16 +196,24 @@ void be_resume(const struct vam_regs *regs)
     }
     vamxen_guest_kernel_mode = kernel;
     struct vam_regs r = *regs;
-    r.cs = FLAT_USER_CS64;
-    r.ss = FLAT_USER_SS64;
+    r.cs = !kernel && user_cs_ok(regs->cs) ? regs->cs : FLAT_USER_CS64;
+    r.ss = !kernel && user_ss_ok(regs->ss) ? regs->ss : FLAT_USER_SS64;
     r.rflags |= RFLAGS_IF;
     vamxen_resume(&r);
 }
 
 void vamxen_guest_entered(struct vam_regs *r)
 {
-    r->cs = vamxen_guest_kernel_mode ? VAMXEN_GUEST_KERNEL_CS : VAMXEN_GUEST_USER_CS;
-    r->ss = VAMXEN_GUEST_SS;
+    if (vamxen_guest_kernel_mode) {
+        r->cs = VAMXEN_GUEST_KERNEL_CS;
+        r->ss = VAMXEN_GUEST_SS;
+        return;
+    }
+    /* guest user mode: what it ran on, if the guest's own */
+    if (!user_desc(r->cs))
+        r->cs = VAMXEN_GUEST_USER_CS;
+    if (!user_desc(r->ss))
+        r->ss = VAMXEN_GUEST_SS;
 }
 
 /* From vamxen_syscall_callback: a `syscall` in the guest, or the gate's.

@@ -69,7 +69,7 @@ void vamxen_trap(struct vamxen_trap_frame *f)
         .r15 = f->r15, .r14 = f->r14, .r13 = f->r13, .r12 = f->r12, .rbp = f->rbp,
         .rbx = f->rbx, .r11 = f->r11, .r10 = f->r10, .r9 = f->r9, .r8 = f->r8,
         .rax = f->rax, .rcx = f->rcx, .rdx = f->rdx, .rsi = f->rsi, .rdi = f->rdi,
-        .rip = f->rip, .rflags = f->rflags, .rsp = f->rsp,
+        .rip = f->rip, .cs = f->cs, .rflags = f->rflags, .rsp = f->rsp, .ss = f->ss,
     };
     vamxen_guest_entered(&r);
     uint64_t cr2 = f->vector == 14 ? vamxen_vcpu->arch.cr2 : 0;

@@ -485,13 +485,32 @@ static void iret_faults(void)
     CHECK_EQ(g.v.cr2, KBASE + 0xe100);
     CHECK_EQ(gva_rd64(&g, g.r.rsp), 0);                 /* supervisor read, not present */
     CHECK_EQ(gva_rd64(&g, g.r.rsp + 8), IRET_SITE);
-    /* a return to compatibility mode is beyond this VAM */
+    /* a return to 32-bit user code: refused while the back end cannot run
+     * the guest's selectors, done when it can (then rip must fit 32 bits) */
     setup();
     uint64_t f = KSTACK_TOP - 0x200;
     put_frame(f, 0x400000, USER32_CS, 0x202, 0x7ffe00, USER_DS);
     g.r.rsp = f;
     CHECK_EQ(vam_iretq(&g.v, &g.r), VAM_CPU_ERROR);
     CHECK(g.v.error != NULL);
+    setup();
+    g.v.compat_user = true;
+    put_frame(f, 0x400000, USER32_CS, 0x202, 0x7ffe00, USER_DS);
+    g.r.rsp = f;
+    CHECK_EQ(vam_iretq(&g.v, &g.r), VAM_CPU_OK);
+    CHECK_EQ(g.v.cpl, 3);
+    CHECK_EQ(g.v.fixed->sel[VAM_SEG_CS], USER32_CS);
+    CHECK_EQ(g.r.rip, 0x400000);
+    CHECK_EQ(g.r.rsp, 0x7ffe00);
+    setup();
+    g.v.compat_user = true;
+    put_frame(f, 0x100000000ull, USER32_CS, 0x202, 0x7ffe00, USER_DS);
+    g.r.rsp = f;
+    g.r.rip = IRET_SITE;
+    guest_gate(&g, 13, HANDLER(13), KERNEL_CS, 14, 0, 0, 1);
+    CHECK_EQ(vam_iretq(&g.v, &g.r), VAM_CPU_OK);
+    CHECK_EQ(g.r.rip, HANDLER(13));                     /* #GP(0): rip beyond 4 GiB */
+    CHECK_EQ(g.v.cpl, 0);
 }
 
 /* ---- syscall / sysretq ---------------------------------------------------------------- */

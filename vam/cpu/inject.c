@@ -348,14 +348,21 @@ enum vam_cpu_result vam_iretq(struct vam_vcpu *v, struct vam_regs *r)
         fault = vam_exception(X86_EXC_NP, ec, 0);
         return vam_deliver(v, r, &fault);
     }
-    if (!X86_DESC_L(d) || X86_DESC_DB(d)) {
-        v->error = "iretq to compatibility mode is not supported";
+    bool compat = !X86_DESC_L(d);
+    if (compat && (!X86_DESC_DB(d) || rpl != 3 || !v->compat_user)) {
+        v->error = X86_DESC_DB(d) && rpl == 3
+                       ? "iretq to 32-bit user code, but the back end cannot run the guest's selectors"
+                       : "iretq to 16-bit or to kernel compatibility-mode code is not supported";
         return VAM_CPU_ERROR;
+    }
+    if (X86_DESC_L(d) && X86_DESC_DB(d)) {
+        fault = vam_exception(X86_EXC_GP, ec, 0);       /* L and D both set: reserved */
+        return vam_deliver(v, r, &fault);
     }
     enum step st = check_ss(v, ss, rpl, &fault);
     if (st != STEP_DONE)
         return deliver_fault(v, r, st, &fault);
-    if (!vam_canonical(rip)) {
+    if (compat ? rip > 0xffffffffull : !vam_canonical(rip)) {
         fault = vam_exception(X86_EXC_GP, 0, 0);
         return vam_deliver(v, r, &fault);
     }

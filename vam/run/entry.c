@@ -75,6 +75,74 @@ static bool irq_deliverable(const struct vam_regs *r)
            !in_vam_pages(r->rip);
 }
 
+/* ---- the guest's user descriptors on the real CPU ------------------------------------
+ * Guest user code runs on the guest's own selectors where the back end can
+ * load their descriptors (be_set_user_gdt): far transfers to the 32-bit user
+ * code segment, LAR/LSL on user selectors (the vDSO's getcpu reads the limit
+ * of GDT entry 15) and sigreturn's selector checks then behave as on
+ * hardware.  The first BE_USER_GDT_MAX entries of the guest's GDT are
+ * compared with the loaded copy on every return to user mode: Linux writes
+ * entry 15 after its last lgdt, and the TLS entries at context switches.
+ * The GDT's guest-physical address is looked up once per GDTR base (a
+ * kernel's GDT mapping does not move). */
+static struct {
+    uint64_t base, gpa;         /* GDTR base and its guest-physical address */
+    bool mapped;                /* gpa valid for base */
+    bool off;                   /* the back end cannot load descriptors */
+    unsigned n;                 /* entries loaded */
+    uint64_t desc[BE_USER_GDT_MAX];
+} user_gdt;
+
+static void sync_user_gdt(void)
+{
+    if (user_gdt.off)
+        return;
+    unsigned n = ((unsigned)V->gdtr.limit + 1) / 8;
+    if (n > BE_USER_GDT_MAX)
+        n = BE_USER_GDT_MAX;
+    if (!user_gdt.mapped || user_gdt.base != V->gdtr.base) {
+        struct vam_walk w;
+        user_gdt.base = V->gdtr.base;
+        user_gdt.mapped = (V->gdtr.base & 4095) + n * 8 <= 4096 &&
+                          vam_walk(V, V->gdtr.base, VAM_ACC_READ, &w) == VAM_WALK_OK &&
+                          w.gpa + n * 8 <= be_memory()->gpa_size;
+        user_gdt.gpa = w.gpa;
+        if (!user_gdt.mapped)
+            return;     /* not mapped now: the guest runs on the back end's selectors */
+    }
+    const uint8_t *g = be_memory()->window + user_gdt.gpa;
+    bool same = n == user_gdt.n;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t d = 0;
+        for (unsigned b = 0; b < 8; b++)
+            d |= (uint64_t)g[8 * i + b] << (8 * b);
+        same = same && d == user_gdt.desc[i];
+        user_gdt.desc[i] = d;
+    }
+    if (same)
+        return;
+    user_gdt.n = n;
+    V->compat_user = true;
+    if (!be_set_user_gdt(user_gdt.desc, n)) {
+        user_gdt.off = true;
+        V->compat_user = false;
+        vam_run_log("the back end cannot load the guest's user descriptors: user mode runs on "
+                    "its flat selectors");
+    }
+}
+
+/* Entries from user mode report the guest's own selectors when it ran on
+ * them (it may have changed them itself, e.g. lret to 32-bit code). */
+static void note_user_selectors(const struct vam_regs *r)
+{
+    if (V->cpl != 3 || user_gdt.off)
+        return;
+    if (!(r->cs & 4) && (r->cs >> 3) != 0 && (r->cs >> 3) < user_gdt.n)
+        FIXED->sel[VAM_SEG_CS] = (uint16_t)r->cs;
+    if (!(r->ss & 4) && (r->ss >> 3) != 0 && (r->ss >> 3) < user_gdt.n)
+        FIXED->sel[VAM_SEG_SS] = (uint16_t)r->ss;
+}
+
 /* The one exit: deliver what may be delivered, tell the back end what the
  * hardware must hold, continue the guest. */
 static void chain_sites(struct vam_regs *r);
@@ -96,8 +164,13 @@ void vam_run_resume(struct vam_regs *r)
             V->irq_shadow = false;
         }
     }
-    r->cs = V->cpl == 3 ? 3 : 0;
-    r->ss = r->cs;
+    if (V->cpl == 3) {
+        sync_user_gdt();
+        r->cs = FIXED->sel[VAM_SEG_CS] | 3u;
+        r->ss = FIXED->sel[VAM_SEG_SS] | 3u;
+    } else {
+        r->cs = r->ss = 0;
+    }
     r->rflags = (r->rflags | X86_RFLAGS_IF | X86_RFLAGS_FIXED) & ~X86_RFLAGS_IOPL;
     unsigned mode = V->cpl == 3;
     if (V->fs_base != vam_run.hw_fs_base) {
@@ -130,6 +203,7 @@ static void check_mode(const struct vam_regs *r, const char *entry)
     if (user != (V->cpl == 3))
         vam_run_fatal("%s: the back end reports %s mode, the guest's CPL is %u (rip %#llx)",
                       entry, user ? "user" : "kernel", V->cpl, (unsigned long long)r->rip);
+    note_user_selectors(r);
 }
 
 /* ---- guest stack and memory ------------------------------------------------------- */
@@ -177,6 +251,69 @@ static bool pop(struct vam_regs *r, uint64_t *val, unsigned size, uint64_t offse
 }
 
 /* ---- emulation of what vam_emulate leaves to the run time ------------------------------ */
+
+/* lar, lsl, verr, verw (SDM vol. 2): the guest's descriptor tables, not the
+ * hypervisor's.  ZF says whether the selector passed the checks; lar and lsl
+ * then write the access rights or the limit.  Only a fault reading the
+ * operand or the table is an exception.  false: one was delivered. */
+static bool emulate_segcheck(struct vam_regs *r, const struct vam_insn *d)
+{
+    uint64_t sel = 0;
+    if (d->flags & VAM_INSN_MEM) {
+        struct vam_walk w;
+        if (!mem_ok(r, vam_gva_read(V, vam_emul_ea(V, r, d), &sel, 2, acc(VAM_ACC_READ), &w),
+                    &w, false))
+            return false;
+    } else {
+        unsigned src = (d->op == VAM_OP_LAR || d->op == VAM_OP_LSL) ? d->reg2 : d->reg;
+        sel = *vam_emul_reg(r, src) & 0xffff;
+    }
+    uint64_t desc = 0;
+    struct vam_event fault;
+    bool ok = (sel & ~3u) != 0;
+    if (ok) {
+        switch (vam_desc_read(V, (uint16_t)sel, &desc, &fault, false)) {
+        case VAM_DESC_OK:
+            break;
+        case VAM_DESC_LIMIT:
+            ok = false;
+            break;
+        case VAM_DESC_FAULT:
+            deliver(r, &fault);
+            return false;
+        case VAM_DESC_ERROR:
+            vam_run_fatal("%s: %s", vam_op_name(d->op), V->error ? V->error : "?");
+        }
+    }
+    if (ok) {
+        unsigned type = X86_DESC_TYPE(desc), dpl = X86_DESC_DPL(desc);
+        bool conforming = X86_DESC_CONFORMING(desc);
+        if (!conforming && (dpl < V->cpl || dpl < (sel & 3u)))
+            ok = false;
+        else if (!X86_DESC_S(desc))     /* system: LDT, TSSs; lar also call gates */
+            ok = (d->op == VAM_OP_LAR || d->op == VAM_OP_LSL) &&
+                 (type == 2 || type == 9 || type == 11 || (type == 12 && d->op == VAM_OP_LAR));
+        else if (d->op == VAM_OP_VERR)
+            ok = !X86_DESC_CODE(desc) || (type & 2u);   /* data, or readable code */
+        else if (d->op == VAM_OP_VERW)
+            ok = X86_DESC_WRITABLE_DATA(desc);
+    }
+    r->rflags = ok ? r->rflags | X86_RFLAGS_ZF : r->rflags & ~X86_RFLAGS_ZF;
+    if (!ok || d->op == VAM_OP_VERR || d->op == VAM_OP_VERW)
+        return true;
+    uint64_t val;
+    if (d->op == VAM_OP_LAR) {
+        val = (desc >> 32) & (d->opsize == 2 ? 0xff00u : 0x00f0ff00u);
+    } else {
+        val = (desc & 0xffff) | ((desc >> 32) & 0xf0000);
+        if (desc & (1ull << 55))        /* G: 4 KiB granularity */
+            val = val << 12 | 0xfff;
+        val &= 0xffffffffull;
+    }
+    uint64_t *dst = vam_emul_reg(r, d->reg);
+    *dst = d->opsize == 2 ? (*dst & ~0xffffull) | (val & 0xffff) : val;
+    return true;
+}
 
 static unsigned iopl(void)
 {
@@ -433,15 +570,29 @@ static void emulate(struct vam_regs *r, const struct vam_insn *d, uint64_t next)
             vam_run_fatal("iret with operand size %u at %#llx is not supported", d->opsize,
                           (unsigned long long)at);
         vam_vcpu_emul_leave(V);
-        if (vam_iretq(V, r) == VAM_CPU_TRIPLE_FAULT)
+        switch (vam_iretq(V, r)) {
+        case VAM_CPU_TRIPLE_FAULT:
             triple_fault(r);
+            break;
+        case VAM_CPU_ERROR:
+            vam_run_fatal("iretq at %#llx: %s", (unsigned long long)at, V->error ? V->error : "?");
+        default:
+            break;
+        }
         return;
     case VAM_OP_SYSRET:
         if (d->opsize != 8)
             vam_run_fatal("sysretl at %#llx is not supported", (unsigned long long)at);
         vam_vcpu_emul_leave(V);
-        if (vam_sysretq(V, r) == VAM_CPU_TRIPLE_FAULT)
+        switch (vam_sysretq(V, r)) {
+        case VAM_CPU_TRIPLE_FAULT:
             triple_fault(r);
+            break;
+        case VAM_CPU_ERROR:
+            vam_run_fatal("sysretq at %#llx: %s", (unsigned long long)at, V->error ? V->error : "?");
+        default:
+            break;
+        }
         return;
     case VAM_OP_LRET:
         emulate_lret(r, d);
@@ -537,6 +688,10 @@ static void emulate(struct vam_regs *r, const struct vam_insn *d, uint64_t next)
         r->rip = next;
         break;
     }
+    case VAM_OP_LAR: case VAM_OP_LSL: case VAM_OP_VERR: case VAM_OP_VERW:
+        if (emulate_segcheck(r, d))
+            r->rip = next;
+        break;
     case VAM_OP_STAC: case VAM_OP_CLAC: case VAM_OP_MONITOR: case VAM_OP_MWAIT:
     case VAM_OP_RDFSBASE: case VAM_OP_RDGSBASE: case VAM_OP_WRFSBASE: case VAM_OP_WRGSBASE:
     case VAM_OP_SYSEXIT: case VAM_OP_INVPCID:

@@ -74,11 +74,15 @@ void be_flush(be_space_t s, bool include_global);
 
 /* Continues the guest with `regs` (rip, rflags, rsp and the general
  * registers): in guest user mode (the active user space) if regs->cs has
- * RPL 3, else in guest kernel mode (the active kernel space).  Only that
- * RPL is read from cs and ss: the back end supplies the selectors its
- * hypervisor needs (the guest's own selector values live in the front end's
- * vCPU); entries report the guest's mode the same way (RPL 0 or 3 in
- * regs->cs).  Hypervisor events are always enabled while the guest runs
+ * RPL 3, else in guest kernel mode (the active kernel space).  In user mode
+ * cs and ss are the guest's own selectors: the back end runs on them when
+ * they index descriptors loaded with be_set_user_gdt that fit (a code
+ * segment for cs, a writable data segment for ss), else on selectors of its
+ * own.  In kernel mode only the RPL is read.  Entries report the guest's
+ * mode the same way (RPL 0 or 3 in regs->cs); from user mode cs and ss are
+ * the selectors the guest ran on when they are its own (a be_set_user_gdt
+ * index: user code may have changed them, e.g. a far return to 32-bit
+ * code), else the back end's.  Hypervisor events are always enabled while the guest runs
  * (the front end holds interrupts pending while the guest's virtual IF is
  * 0).  Comes back only through the vam_fe_* entry points. */
 void be_resume(const struct vam_regs *regs) __attribute__((noreturn));
@@ -126,6 +130,16 @@ void be_fpu_set_ts(bool ts);
  * may report them as #GP from guest kernel mode too; the front end then
  * performs them. */
 void be_set_tsd(bool tsd);
+
+/* The first n (at most BE_USER_GDT_MAX) descriptors of the guest's GDT,
+ * for guest user mode to run on natively: then far transfers to the
+ * guest's 32-bit code segment, LAR/LSL/VERR on its selectors (the vDSO's
+ * getcpu) and selector checks on signal return behave as on hardware.  The
+ * back end keeps the user descriptors among them (present code or data
+ * segments of DPL 3) and blanks the rest.  false if it cannot (the guest
+ * then runs on the back end's flat selectors). */
+#define BE_USER_GDT_MAX 16
+bool be_set_user_gdt(const uint64_t *desc, unsigned n);
 
 /* Platform console (the VAM's own messages and the UART's output). */
 void be_console_write(const char *buf, unsigned long len);

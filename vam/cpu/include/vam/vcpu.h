@@ -152,6 +152,8 @@ struct vam_vcpu {
     /* The CPU model's parameters the guest sees through CPUID. */
     unsigned maxphyaddr;        /* physical-address width (reserved-bit checks); default 52 */
     bool gbpages;               /* 1 GiB pages supported; default true */
+    bool compat_user;             /* user mode may run 32-bit code (iretq to a compatibility-mode
+                                     * code segment): the back end runs on the guest's own selectors */
 
     /* The back end's selectors for regs->cs/regs->ss: index 0 kernel mode
      * (RPL 0), 1 user mode (RPL 3).  Default: the bare RPL (0 / 3); a front
