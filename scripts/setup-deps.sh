@@ -5,6 +5,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config libelf-dev libzydis-dev
   clang                 # libFuzzer (-fsanitize=fuzzer)
+  libclang-14-dev       # afterburn-cparse: libclang's C API (clang-c/Index.h, libclang-14.so)
   qemu-system-x86 busybox-static linux-source-6.1
   flex bison bc cpio kmod libssl-dev xz-utils python3
   xen-hypervisor-4.17-amd64 libxen-dev   # Xen booted by QEMU; public headers for vam-xen

@@ -83,6 +83,14 @@ static void collect_anchors(struct sweep *s)
         add_anchor(s, site->shndx, site->off + site->insn_off);
         add_anchor(s, site->shndx, site->off + site->len);
     }
+    /* memory sites: the mov and its padding decode on their own */
+    for (size_t i = 0; i < s->r->nmsite; i++) {
+        const struct ab_site *site = &s->r->msite[i];
+        if (site->where != AB_WHERE_CODE)
+            continue;
+        add_anchor(s, site->shndx, site->off);
+        add_anchor(s, site->shndx, site->off + site->len);
+    }
     for (size_t i = 0; i < s->r->nmode; i++)
         add_anchor(s, s->r->mode[i].shndx, s->r->mode[i].off);
     if (s->anchors.n)

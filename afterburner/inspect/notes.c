@@ -41,7 +41,7 @@ struct reader {
     struct ab_records *r;
     struct ab_diags *d;
     size_t seq;
-    size_t cap_site, cap_marker;
+    size_t cap_site, cap_marker, cap_msite;
 };
 
 static uint16_t le16(const uint8_t *p)
@@ -81,7 +81,10 @@ static bool next_note(struct reader *rd, size_t shndx, uint64_t *pos, struct not
     const uint8_t *h = s->bytes + *pos;
     uint32_t namesz = le32(h), descsz = le32(h + 4);
     uint64_t name_off = *pos + NOTE_HEADER_SIZE;
-    uint64_t desc_off = name_off + round_up(namesz, a);
+    /* name and descriptor start aligned (from the section's start, which is
+     * aligned): for 4 the same as padding namesz, for 8 (.note.gnu.property
+     * in ELF64) the descriptor follows "GNU\0" directly at offset 16 */
+    uint64_t desc_off = round_up(name_off + namesz, a);
     if (desc_off > size) {
         ab_diag_add(rd->d, AB_SEV_ERROR, NULL, NULL,
                     "section %s, note at offset 0x%llx: namesz %u extends past the end of the "
@@ -100,7 +103,7 @@ static bool next_note(struct reader *rd, size_t shndx, uint64_t *pos, struct not
         return false;
     }
     *n = (struct note){ shndx, *pos, desc_off, descsz, le32(h + 8), afterburn };
-    *pos = desc_off + round_up(descsz, a);
+    *pos = round_up(desc_off + descsz, a);
     return true;
 }
 
@@ -273,9 +276,16 @@ static void resolve_in_object(struct reader *rd, const struct reloc_table *t,
     place_in_section(rd->img, site, shndx, sym.st_value + (uint64_t)addend);
 }
 
-static struct ab_site *new_record(struct reader *rd, bool marker)
+static struct ab_site *new_record(struct reader *rd, bool marker, bool mem)
 {
     struct ab_records *r = rd->r;
+    if (mem) {
+        if (r->nmsite == rd->cap_msite) {
+            rd->cap_msite = rd->cap_msite ? 2 * rd->cap_msite : 256;
+            r->msite = ab_xrealloc(r->msite, rd->cap_msite, sizeof *r->msite);
+        }
+        return &r->msite[r->nmsite++];
+    }
     if (marker) {
         if (r->nmarker == rd->cap_marker) {
             rd->cap_marker = rd->cap_marker ? 2 * rd->cap_marker : 64;
@@ -295,11 +305,12 @@ static void read_record(struct reader *rd, const struct note *n, uint64_t rec_of
 {
     const struct ab_section *sec = &rd->img->sec[n->shndx];
     const uint8_t *p = sec->bytes + rec_off;
-    struct ab_site *site = new_record(rd, p[7] == AB_KIND_MODE);
+    bool mem = n->type == AB_NOTE_TYPE_MEMSITES;
+    struct ab_site *site = new_record(rd, !mem && p[7] == AB_KIND_MODE, mem);
     *site = (struct ab_site){
         .seq = rd->seq++, .note_shndx = n->shndx, .rec_off = rec_off,
         .len = p[4], .insn_off = p[5], .insn_len = p[6], .kind = p[7], .mode = p[8],
-        .flags = p[9], .reserved = le16(p + 10),
+        .flags = p[9], .reserved = le16(p + 10), .mem = mem,
     };
     if (ab_image_is_rel(rd->img)) {
         resolve_in_object(rd, relocs, p, site);
@@ -338,7 +349,8 @@ static void read_note_section(struct reader *rd, size_t shndx)
         if (!n.afterburn)
             continue;
         rd->r->nnotes++;
-        if (n.type != AB_NOTE_TYPE_SITES) {
+        rd->r->nmemnotes += n.type == AB_NOTE_TYPE_MEMSITES;
+        if (n.type != AB_NOTE_TYPE_SITES && n.type != AB_NOTE_TYPE_MEMSITES) {
             ab_diag_add(rd->d, AB_SEV_WARNING, NULL, NULL,
                         "section %s, note at offset 0x%llx: unknown Afterburn note type 0x%x "
                         "ignored", rd->img->sec[shndx].name, (unsigned long long)n.off, n.type);
@@ -397,6 +409,8 @@ void ab_records_read(const struct ab_image *img, struct ab_records *r, struct ab
         qsort(r->site, r->nsite, sizeof *r->site, cmp_site);
     if (r->nmarker)
         qsort(r->marker, r->nmarker, sizeof *r->marker, cmp_site);
+    if (r->nmsite)
+        qsort(r->msite, r->nmsite, sizeof *r->msite, cmp_site);
     build_mode_map(r);
 }
 
@@ -405,6 +419,7 @@ void ab_records_free(struct ab_records *r)
     free(r->site);
     free(r->marker);
     free(r->mode);
+    free(r->msite);
     memset(r, 0, sizeof *r);
 }
 

@@ -31,6 +31,7 @@ struct ab_site {
     uint64_t addr;          /* run-time address; section offset in ET_REL */
     uint8_t len, insn_off, insn_len, kind, mode, flags;
     uint16_t reserved;
+    bool mem;               /* a memory site (AB_NOTE_TYPE_MEMSITES): kind is enum ab_mem_kind */
 };
 
 /* A mode marker that applies to code: from (shndx, off) on, code is `mode`. */
@@ -43,12 +44,15 @@ struct ab_mode_mark {
 
 struct ab_records {
     size_t nnotes;          /* Afterburn notes found, well-formed or not */
+    size_t nmemnotes;       /* of which AB_NOTE_TYPE_MEMSITES notes */
     size_t nsite;
     struct ab_site *site;   /* sorted by (shndx, off, seq) */
     size_t nmarker;
     struct ab_site *marker; /* sorted by (shndx, off, seq) */
     size_t nmode;
     struct ab_mode_mark *mode;  /* markers inside code, sorted */
+    size_t nmsite;
+    struct ab_site *msite;  /* memory sites (afterburn-cparse), sorted like site */
 };
 
 /* Reads all notes; malformed notes and unresolvable records are reported in d. */

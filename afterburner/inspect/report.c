@@ -11,12 +11,25 @@
 struct counts {
     size_t by_kind[256];
     size_t sites, markers, mode32, mode16, altinstr;
+    size_t by_mem_kind[256];
+    size_t mem_volatile, mem_split;
 };
 
 static const char *kind_name(unsigned id)
 {
     const struct ab_kind_info *k = ab_kind_lookup(id);
     return k ? k->name : id == AB_KIND_MODE ? "mode" : "unknown";
+}
+
+static const char *mem_kind_name(unsigned id)
+{
+    const char *n = ab_mem_kind_name(id);
+    return n ? n : "unknown";
+}
+
+static const char *site_kind_name(const struct ab_site *s)
+{
+    return s->mem ? mem_kind_name(s->kind) : kind_name(s->kind);
 }
 
 static bool failed(const struct ab_report *r)
@@ -46,12 +59,18 @@ static void count_records(const struct ab_report *r, struct counts *c)
         c->mode16 += s->mode == AB_MODE_16;
         c->altinstr += s->shndx && strcmp(section_name(r, s->shndx), ALTINSTR_SECTION) == 0;
     }
+    for (size_t i = 0; i < r->rec->nmsite; i++) {
+        const struct ab_site *s = &r->rec->msite[i];
+        c->by_mem_kind[s->kind]++;
+        c->mem_volatile += (s->flags & AB_MEMREC_VOLATILE) != 0;
+        c->mem_split += (s->flags & AB_MEMREC_SPLIT) != 0;
+    }
 }
 
 static void site_insn_text(const struct ab_report *r, const struct ab_site *s, char *buf,
                            size_t len)
 {
-    if (s->kind == AB_KIND_MODE) {
+    if (!s->mem && s->kind == AB_KIND_MODE) {
         snprintf(buf, len, "(mode marker: %u-bit code from here)", ab_mode_bits(s->mode));
         return;
     }
@@ -88,10 +107,23 @@ static void text_list_row(const struct ab_report *r, const struct ab_site *s, FI
     char sym[512], insn[160];
     ab_image_where(r->img, s->shndx, s->off, sym, sizeof sym);
     site_insn_text(r, s, insn, sizeof insn);
+    const char *note = "";
+    if (!s->mem && (s->flags & AB_REC_BYTES))
+        note = "  [bytes]";
+    else if (s->mem && (s->flags & AB_MEMREC_VOLATILE) && (s->flags & AB_MEMREC_SPLIT))
+        note = "  [volatile, split]";
+    else if (s->mem && (s->flags & AB_MEMREC_VOLATILE))
+        note = "  [volatile]";
+    else if (s->mem && (s->flags & AB_MEMREC_SPLIT))
+        note = "  [split]";
     fprintf(out, "0x%-16llx  %-22s %-30s %3u %3u  %-10s %4u  %s%s\n",
             (unsigned long long)s->addr, section_name(r, s->shndx), sym, s->len, pad_of(s),
-            kind_name(s->kind), ab_mode_bits(s->mode), insn,
-            s->flags & AB_REC_BYTES ? "  [bytes]" : "");
+            site_kind_name(s), ab_mode_bits(s->mode), insn, note);
+}
+
+static bool place_before(const struct ab_site *a, const struct ab_site *b)
+{
+    return a->shndx < b->shndx || (a->shndx == b->shndx && a->off <= b->off);
 }
 
 /* Sites and markers merged in (section, offset) order. */
@@ -100,13 +132,26 @@ static void text_list(const struct ab_report *r, FILE *out)
     const struct ab_records *rec = r->rec;
     fprintf(out, "%-18s  %-22s %-30s %3s %3s  %-10s %4s  %s\n", "ADDRESS", "SECTION", "SYMBOL",
             "LEN", "PAD", "KIND", "MODE", "INSTRUCTION");
-    size_t i = 0, j = 0;
-    while (i < rec->nsite || j < rec->nmarker) {
+    size_t i = 0, j = 0, m = 0;
+    while (i < rec->nsite || j < rec->nmarker || m < rec->nmsite) {
         bool marker_first = j < rec->nmarker &&
             (i == rec->nsite || rec->marker[j].shndx < rec->site[i].shndx ||
              (rec->marker[j].shndx == rec->site[i].shndx &&
               rec->marker[j].off <= rec->site[i].off));
-        text_list_row(r, marker_first ? &rec->marker[j++] : &rec->site[i++], out);
+        const struct ab_site *next = NULL;
+        if (marker_first)
+            next = &rec->marker[j];
+        else if (i < rec->nsite)
+            next = &rec->site[i];
+        if (m < rec->nmsite && (!next || !place_before(next, &rec->msite[m]))) {
+            text_list_row(r, &rec->msite[m++], out);
+            continue;
+        }
+        text_list_row(r, next, out);
+        if (marker_first)
+            j++;
+        else
+            i++;
     }
 }
 
@@ -137,6 +182,16 @@ static void text_counts(const struct ab_report *r, FILE *out)
     fprintf(out, "sites in 16-bit code: %zu\n", c.mode16);
     fprintf(out, "sites in " ALTINSTR_SECTION " (copied elsewhere at run time): %zu\n",
             c.altinstr);
+    if (!r->rec->nmsite)
+        return;
+    fprintf(out, "memory sites by kind:\n");
+    for (unsigned id = 0; id < 256; id++)
+        if (c.by_mem_kind[id])
+            fprintf(out, "  %-12s %8zu\n", mem_kind_name(id), c.by_mem_kind[id]);
+    fprintf(out, "  %-12s %8zu\n", "total", r->rec->nmsite);
+    fprintf(out, "memory-site notes: %zu\n", r->rec->nmemnotes);
+    fprintf(out, "memory sites of volatile accesses: %zu\n", c.mem_volatile);
+    fprintf(out, "memory sites in split read-modify-writes: %zu\n", c.mem_split);
 }
 
 static void text_finding(const struct ab_report *r, const struct ab_finding *f, FILE *out)
@@ -186,6 +241,8 @@ static void text_audit(const struct ab_report *r, FILE *out)
 static void text_summary(const struct ab_report *r, FILE *out)
 {
     fprintf(out, "%s: %zu sites, %zu mode markers", r->name, r->rec->nsite, r->rec->nmarker);
+    if (r->rec->nmsite)
+        fprintf(out, ", %zu memory sites", r->rec->nmsite);
     if (r->opt->verify)
         fprintf(out, "; verify: %zu errors", r->diags->nerrors);
     if (r->audit)
@@ -269,9 +326,14 @@ static void json_site(const struct ab_report *r, const struct ab_site *s, FILE *
     fprintf(out, ",\"placement\":\"%s\",\"len\":%u,\"pad\":%u,\"insn_off\":%u,\"insn_len\":%u,",
             placement_name(s->where), s->len, pad_of(s), s->insn_off, s->insn_len);
     json_key(out, "kind");
-    json_str(out, kind_name(s->kind));
+    json_str(out, site_kind_name(s));
     fprintf(out, ",\"kind_id\":%u,\"mode\":%u,\"flags\":%u,", s->kind, ab_mode_bits(s->mode),
             s->flags);
+    if (s->mem)
+        fprintf(out, "\"width\":%u,\"volatile\":%s,\"split\":%s,",
+                s->flags & AB_MEMREC_WIDTH_MASK,
+                s->flags & AB_MEMREC_VOLATILE ? "true" : "false",
+                s->flags & AB_MEMREC_SPLIT ? "true" : "false");
     json_key(out, "insn");
     json_str(out, insn);
     fputc('}', out);
@@ -292,6 +354,16 @@ static void json_sites(const struct ab_report *r, FILE *out)
         json_site(r, marker_first ? &rec->marker[j++] : &rec->site[i++], out);
     }
     fputs("]", out);
+    if (!rec->nmsite)
+        return;
+    fputs(",\n", out);
+    json_key(out, "memory_sites");
+    fputc('[', out);
+    for (size_t m = 0; r->opt->list && m < rec->nmsite; m++) {
+        fputs(m ? ",\n  " : "\n  ", out);
+        json_site(r, &rec->msite[m], out);
+    }
+    fputs("]", out);
 }
 
 static void json_counts(const struct ab_report *r, FILE *out)
@@ -308,10 +380,28 @@ static void json_counts(const struct ab_report *r, FILE *out)
             fprintf(out, "%zu", c.by_kind[id]);
             sep = ",";
         }
-    fprintf(out, "},\n\"summary\":{\"notes\":%zu,\"sites\":%zu,\"mode_markers\":%zu,"
+    fputc('}', out);
+    if (r->rec->nmsite) {
+        fputs(",\n", out);
+        json_key(out, "memory_counts");
+        fputc('{', out);
+        sep = "";
+        for (unsigned id = 0; id < 256; id++)
+            if (c.by_mem_kind[id]) {
+                fputs(sep, out);
+                json_key(out, mem_kind_name(id));
+                fprintf(out, "%zu", c.by_mem_kind[id]);
+                sep = ",";
+            }
+        fputc('}', out);
+    }
+    fprintf(out, ",\n\"summary\":{\"notes\":%zu,\"sites\":%zu,\"mode_markers\":%zu,"
             "\"sites_32bit\":%zu,\"sites_16bit\":%zu,\"sites_altinstr_replacement\":%zu,"
             "\"errors\":%zu", r->rec->nnotes, c.sites, c.markers, c.mode32, c.mode16,
             c.altinstr, r->diags->nerrors);
+    if (r->rec->nmsite)
+        fprintf(out, ",\"memory_sites\":%zu,\"memory_notes\":%zu", r->rec->nmsite,
+                r->rec->nmemnotes);
     if (r->audit)
         fprintf(out, ",\"unannotated_64bit\":%zu,\"unannotated_16_32bit\":%zu,\"allowed\":%zu,"
                 "\"instructions\":%llu,\"undecodable_bytes\":%llu", r->audit->nfail,

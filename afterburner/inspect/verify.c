@@ -25,6 +25,13 @@ static const char *kind_name(unsigned id)
     return k ? k->name : id == AB_KIND_MODE ? "mode" : "?";
 }
 
+static const char *site_kind_name(const struct ab_site *s)
+{
+    if (s->mem)
+        return ab_mem_kind_name(s->kind) ? ab_mem_kind_name(s->kind) : "?";
+    return kind_name(s->kind);
+}
+
 static void site_error(struct checker *c, const struct ab_site *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -36,7 +43,7 @@ static void site_error(struct checker *c, const struct ab_site *s, const char *f
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     struct ab_loc loc = ab_site_loc(s);
-    ab_diag_add(c->d, AB_SEV_ERROR, &loc, kind_name(s->kind), "%s", msg);
+    ab_diag_add(c->d, AB_SEV_ERROR, &loc, site_kind_name(s), "%s", msg);
 }
 
 static uint64_t runtime_address(const struct checker *c, uint64_t addr)
@@ -142,7 +149,7 @@ static void check_overlap(struct checker *c, const struct ab_site *s, struct ove
         char other[512];
         const struct ab_site *o = ov->owner;
         ab_image_describe(c->img, o->shndx, o->off, o->addr, other, sizeof other);
-        site_error(c, s, "site overlaps the %s site at %s (%u bytes)", kind_name(o->kind),
+        site_error(c, s, "site overlaps the %s site at %s (%u bytes)", site_kind_name(o),
                    other, o->len);
     }
     if (!ov->owner || ov->shndx != s->shndx || s->off + s->len > ov->end)
@@ -245,6 +252,166 @@ static void check_site(struct checker *c, const struct ab_site *s, struct overla
     }
 }
 
+/* ---- memory sites (afterburn-cparse, AB_NOTE_TYPE_MEMSITES) ------------------------- */
+
+static void check_mem_fields(struct checker *c, const struct ab_site *s)
+{
+    unsigned width = s->flags & AB_MEMREC_WIDTH_MASK;
+    if (!ab_mem_kind_name(s->kind))
+        site_error(c, s, "memory-site kind %u is not one of abi.h's enum ab_mem_kind", s->kind);
+    if (s->mode != AB_MODE_64)
+        site_error(c, s, "memory site has mode %u; memory sites are 64-bit code (mode 0)",
+                   s->mode);
+    if (width != 1 && width != 2 && width != 4 && width != 8)
+        site_error(c, s, "access width %u (flags 0x%x) is not 1, 2, 4 or 8", width, s->flags);
+    if (s->flags & ~AB_MEMREC_KNOWN)
+        site_error(c, s, "unknown flag bits 0x%x", s->flags & ~AB_MEMREC_KNOWN);
+    if (s->reserved)
+        site_error(c, s, "reserved field is 0x%x, expected 0", s->reserved);
+}
+
+static bool check_mem_shape(struct checker *c, const struct ab_site *s)
+{
+    if (s->len == 0 || s->insn_len == 0) {
+        site_error(c, s, "site has len %u, insn_len %u; neither may be 0", s->len, s->insn_len);
+        return false;
+    }
+    if (s->insn_off != 0) {
+        site_error(c, s, "memory sites pad after the instruction, but insn_off is %u",
+                   s->insn_off);
+        return false;
+    }
+    if (s->insn_len > s->len) {
+        site_error(c, s, "instruction (insn_len %u) runs past the site length %u", s->insn_len,
+                   s->len);
+        return false;
+    }
+    unsigned need = s->insn_len > AB_MEMSITE_MIN ? s->insn_len : AB_MEMSITE_MIN;
+    if (s->len < need)
+        site_error(c, s, "site is %u bytes, but memory sites need at least %u (pad too small)",
+                   s->len, need);
+    return true;
+}
+
+/* A site of one kind overlapping one of the other kind (sites are sorted). */
+static void check_cross_overlap(struct checker *c, const struct ab_site *m)
+{
+    const struct ab_site *v = c->r->site;
+    size_t lo = 0, hi = c->r->nsite;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].shndx < m->shndx || (v[mid].shndx == m->shndx && v[mid].off < m->off))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t k = lo > 0 ? lo - 1 : 0; k < c->r->nsite && k <= lo; k++) {
+        const struct ab_site *o = &v[k];
+        if (o->where != AB_WHERE_CODE || o->shndx != m->shndx)
+            continue;
+        if (o->off < m->off + m->len && m->off < o->off + o->len) {
+            char other[512];
+            ab_image_describe(c->img, o->shndx, o->off, o->addr, other, sizeof other);
+            site_error(c, m, "memory site overlaps the %s site at %s (%u bytes)",
+                       kind_name(o->kind), other, o->len);
+        }
+    }
+}
+
+static bool is_gpr64(ZydisRegister r)
+{
+    return ZydisRegisterGetClass(r) == ZYDIS_REGCLASS_GPR64;
+}
+
+/* The register-indirect memory operand: (%base), nothing else. */
+static bool plain_mem(const ZydisDecodedOperand *op)
+{
+    return op->type == ZYDIS_OPERAND_TYPE_MEMORY && op->mem.type == ZYDIS_MEMOP_TYPE_MEM &&
+           is_gpr64(op->mem.base) && op->mem.index == ZYDIS_REGISTER_NONE &&
+           op->mem.disp.value == 0;
+}
+
+static bool is_gpr(const ZydisDecodedOperand *op)
+{
+    if (op->type != ZYDIS_OPERAND_TYPE_REGISTER)
+        return false;
+    ZydisRegisterClass k = ZydisRegisterGetClass(op->reg.value);
+    return k == ZYDIS_REGCLASS_GPR8 || k == ZYDIS_REGCLASS_GPR16 || k == ZYDIS_REGCLASS_GPR32 ||
+           k == ZYDIS_REGCLASS_GPR64;
+}
+
+static const char *const access_shape[] = {
+    [AB_MEM_ACCESS_READ] = "a load 'mov (%base), %reg'",
+    [AB_MEM_ACCESS_WRITE] = "a store 'mov %reg, (%base)'",
+    [AB_MEM_ACCESS_RMW] = "a read-modify-write 'or/and/xor/add/sub %reg, (%base)'",
+};
+
+static void check_mem_instruction(struct checker *c, const struct ab_site *s)
+{
+    const struct ab_section *sec = &c->img->sec[s->shndx];
+    ZydisDecodedInstruction insn;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    if (!ab_x86_decode(c->x, AB_MODE_64, sec->bytes + s->off, sec->size - s->off, &insn, ops)) {
+        site_error(c, s, "the bytes at the site do not decode as 64-bit code");
+        return;
+    }
+    char text[128];
+    ab_x86_format(c->x, &insn, ops, runtime_address(c, s->addr), text, sizeof text);
+    if (insn.length != s->insn_len) {
+        site_error(c, s, "instruction '%s' is %u byte%s, but insn_len is %u", text, insn.length,
+                   insn.length == 1 ? "" : "s", s->insn_len);
+        return;
+    }
+    enum ab_mem_access acc = ab_mem_kind_access(s->kind);
+    if (acc == AB_MEM_ACCESS_NONE)
+        return;     /* bad kind, reported */
+    bool mnemonic_ok;
+    const ZydisDecodedOperand *mem = &ops[0], *reg = &ops[1];
+    switch (acc) {
+    case AB_MEM_ACCESS_READ:
+        mnemonic_ok = insn.mnemonic == ZYDIS_MNEMONIC_MOV;
+        mem = &ops[1];
+        reg = &ops[0];
+        break;
+    case AB_MEM_ACCESS_WRITE:
+        mnemonic_ok = insn.mnemonic == ZYDIS_MNEMONIC_MOV;
+        break;
+    default:
+        mnemonic_ok = insn.mnemonic == ZYDIS_MNEMONIC_OR || insn.mnemonic == ZYDIS_MNEMONIC_AND ||
+                      insn.mnemonic == ZYDIS_MNEMONIC_XOR ||
+                      insn.mnemonic == ZYDIS_MNEMONIC_ADD || insn.mnemonic == ZYDIS_MNEMONIC_SUB;
+        break;
+    }
+    unsigned width = s->flags & AB_MEMREC_WIDTH_MASK;
+    if (!mnemonic_ok || insn.operand_count_visible != 2 || !plain_mem(mem) || !is_gpr(reg)) {
+        site_error(c, s, "instruction '%s' is not %s (record says %s)", text, access_shape[acc],
+                   site_kind_name(s));
+        return;
+    }
+    if (insn.attributes & (ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_SEGMENT)) {
+        site_error(c, s, "instruction '%s' has a lock or segment prefix", text);
+        return;
+    }
+    if (mem->size != width * 8 || reg->size != width * 8)
+        site_error(c, s, "instruction '%s' accesses %u bytes, but the record says %u", text,
+                   mem->size / 8, width);
+}
+
+static void check_memsite(struct checker *c, const struct ab_site *s, struct overlap *ov)
+{
+    check_mem_fields(c, s);
+    bool shape_ok = check_mem_shape(c, s);
+    bool placed = check_place(c, s);
+    if (placed) {
+        check_overlap(c, s, ov);
+        check_cross_overlap(c, s);
+    }
+    if (placed && shape_ok && s->mode == AB_MODE_64) {
+        check_mem_instruction(c, s);
+        check_padding_range(c, s, s->insn_len, s->len);
+    }
+}
+
 void ab_verify(const struct ab_image *img, const struct ab_records *r, const struct ab_x86 *x,
                struct ab_diags *d)
 {
@@ -254,4 +421,7 @@ void ab_verify(const struct ab_image *img, const struct ab_records *r, const str
     struct overlap ov = { 0 };
     for (size_t i = 0; i < r->nsite; i++)
         check_site(&c, &r->site[i], &ov);
+    struct overlap mov = { 0 };
+    for (size_t i = 0; i < r->nmsite; i++)
+        check_memsite(&c, &r->msite[i], &mov);
 }

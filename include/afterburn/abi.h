@@ -11,6 +11,8 @@
  * so the annotations reach the final image without any linker-script change
  * and without orphan-section warnings.  A loader walks all notes named
  * AB_NOTE_NAME of type AB_NOTE_TYPE_SITES; there is one per object file.
+ * (afterburn-cparse adds notes of type AB_NOTE_TYPE_MEMSITES, at the end of
+ * this file; a loader that does not know them skips them.)
  *
  * Note descriptor = struct ab_note_header followed by nrecords records.
  * Records are position independent: the site address is the address of the
@@ -120,5 +122,78 @@ struct ab_record {
 
 _Static_assert(sizeof(struct ab_note_header) == AB_NOTE_HEADER_SIZE, "header layout");
 _Static_assert(sizeof(struct ab_record) == AB_RECORD_SIZE, "record layout");
+
+/*
+ * Memory sites (afterburn-cparse)
+ * -------------------------------
+ * Loads and stores of virtualization-sensitive memory (page-table entries,
+ * device registers) that afterburn-cparse found by data type in the C source
+ * (thesis section 4.3.2).  They use a second note type in the same section,
+ * with the same header (struct ab_note_header, format and pad-ABI versions
+ * as above) and the same 12-byte record, so a reader that walks only
+ * AB_NOTE_TYPE_SITES notes skips them untouched.  One MEMSITES note per
+ * object that has at least one memory site (section subsections 3-5;
+ * afterburn-as's SITES note uses 0-2).
+ *
+ * A memory site is one instruction at the start of the site (insn_off 0),
+ * then NOP padding up to AB_MEMSITE_MIN bytes, so that a VAM can replace it
+ * with `call *abs32` (the CALL class) and emulate the access from the
+ * decoded original.  The instruction is always register-indirect, with no
+ * index, displacement or segment override:
+ *
+ *   *_READ   mov{b,w,l,q} (%base), %reg
+ *   *_WRITE  mov{b,w,l,q} %reg, (%base)
+ *   *_RMW    {or,and,xor,add,sub}{b,w,l,q} %reg, (%base)   (not locked)
+ *
+ * Record fields for these kinds: kind is enum ab_mem_kind, mode is always
+ * AB_MODE_64, flags is the access width in bytes (1, 2, 4 or 8) in its low
+ * four bits plus the AB_MEMREC_* bits below, reserved is 0.
+ */
+#define AB_NOTE_TYPE_MEMSITES  0x41420002u  /* 'A' 'B' 0 2 */
+
+enum ab_mem_kind {
+    AB_MEM_INVALID = 0,
+    AB_MEM_PT_READ = 1,     /* load of a page-table entry */
+    AB_MEM_PT_WRITE = 2,    /* store of a page-table entry */
+    AB_MEM_PT_RMW = 3,      /* read-modify-write of a page-table entry (one instruction) */
+    AB_MEM_DEV_READ = 4,    /* load of a memory-mapped device register */
+    AB_MEM_DEV_WRITE = 5,   /* store of a memory-mapped device register */
+    AB_MEM_DEV_RMW = 6,     /* read-modify-write of a device register (one instruction) */
+    AB_MEM_KIND_MAX,
+};
+
+#define AB_MEMSITE_MIN          AB_SITE_MIN_CALL    /* 7: call *abs32 */
+
+#define AB_MEMREC_WIDTH_MASK    0x0f    /* access width in bytes: 1, 2, 4 or 8 */
+#define AB_MEMREC_VOLATILE      0x10    /* the C access was volatile (READ_ONCE/WRITE_ONCE) */
+#define AB_MEMREC_SPLIT         0x20    /* one half of a compound assignment done as load + store */
+#define AB_MEMREC_KNOWN         (AB_MEMREC_WIDTH_MASK | AB_MEMREC_VOLATILE | AB_MEMREC_SPLIT)
+
+/* What a memory site's instruction does with its memory operand. */
+enum ab_mem_access { AB_MEM_ACCESS_NONE = 0, AB_MEM_ACCESS_READ, AB_MEM_ACCESS_WRITE,
+                     AB_MEM_ACCESS_RMW };
+
+static inline const char *ab_mem_kind_name(unsigned k)
+{
+    switch (k) {
+    case AB_MEM_PT_READ: return "pt_read";
+    case AB_MEM_PT_WRITE: return "pt_write";
+    case AB_MEM_PT_RMW: return "pt_rmw";
+    case AB_MEM_DEV_READ: return "dev_read";
+    case AB_MEM_DEV_WRITE: return "dev_write";
+    case AB_MEM_DEV_RMW: return "dev_rmw";
+    default: return 0;
+    }
+}
+
+static inline enum ab_mem_access ab_mem_kind_access(unsigned k)
+{
+    switch (k) {
+    case AB_MEM_PT_READ: case AB_MEM_DEV_READ: return AB_MEM_ACCESS_READ;
+    case AB_MEM_PT_WRITE: case AB_MEM_DEV_WRITE: return AB_MEM_ACCESS_WRITE;
+    case AB_MEM_PT_RMW: case AB_MEM_DEV_RMW: return AB_MEM_ACCESS_RMW;
+    default: return AB_MEM_ACCESS_NONE;
+    }
+}
 
 #endif
