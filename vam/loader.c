@@ -465,7 +465,10 @@ static enum vam_status walk_notes(struct loader *l, const char *where, uint64_t 
         const uint8_t *h = l->img + pos;
         uint32_t namesz = vam_le32(h), descsz = vam_le32(h + 4), type = vam_le32(h + 8);
         uint64_t name_off = pos + NOTE_HDR_SIZE;
-        uint64_t desc_off = name_off + round_up(namesz, align);
+        /* name and descriptor start at multiples of the alignment from the
+         * start of the notes (gABI; for 8-aligned notes such as
+         * .note.gnu.property the name is not padded to 8 on its own) */
+        uint64_t desc_off = off + round_up(name_off - off + namesz, align);
         if (desc_off > end)
             return vam_fail(l->e, VAM_ERR_NOTE,
                             "%s, note at file offset 0x%llx: namesz %u extends past the end of "
@@ -484,7 +487,7 @@ static enum vam_status walk_notes(struct loader *l, const char *where, uint64_t 
                 return st;
         }
         /* Other notes, and Afterburn notes of types from the future, are skipped. */
-        uint64_t next = desc_off + round_up(descsz, align);
+        uint64_t next = off + round_up(desc_off - off + descsz, align);
         if (next <= pos)
             break;
         pos = next;
