@@ -553,6 +553,27 @@ static enum storage storage_of(struct analysis *a, int i)
     }
 }
 
+static enum cp_class object_class(struct analysis *a, int i, int depth);
+
+/* The class of what pointer expression p points to: its pointee type, or
+ * what it was before casts, or the object of an &x it is. */
+static enum cp_class pointer_class(struct analysis *a, int p, int depth)
+{
+    while (p >= 0) {
+        enum cp_class c = type_class(a, pointee_of(node_type(a, p)));
+        if (c)
+            return c;
+        int s = strip_parens(a, p);
+        if (s >= 0 && is_unary(a, s, "&"))
+            return object_class(a, expr_child(a, s, 0), depth + 1);
+        if (s >= 0 && is_cast(a, s))
+            p = cast_operand(a, s);
+        else
+            break;
+    }
+    return CP_CLASS_NONE;
+}
+
 /* The sensitive class of the object an lvalue designates: its own type, or
  * the type of the object it is a part of (a member or element of a pte_t),
  * or the type a cast-away pointer pointed to (*(u32 *)ptep). */
@@ -572,51 +593,18 @@ static enum cp_class object_class(struct analysis *a, int i, int depth)
         if (!member_is_arrow(a, i))
             return object_class(a, base, depth + 1);
         /* p->m: the type p points to, or what p was before casts */
-        for (int p = base; p >= 0;) {
-            if ((c = type_class(a, pointee_of(node_type(a, p)))))
-                return c;
-            int s = strip_parens(a, p);
-            if (s >= 0 && is_unary(a, s, "&"))
-                return object_class(a, expr_child(a, s, 0), depth + 1);
-            if (s >= 0 && is_cast(a, s))
-                p = cast_operand(a, s);
-            else
-                break;
-        }
-        return CP_CLASS_NONE;
+        return pointer_class(a, base, depth);
     }
     case CXCursor_ArraySubscriptExpr: {
         int arr = subscript_array(a, i);
         if (arr >= 0)
             return object_class(a, arr, depth + 1);
-        for (int p = subscript_base(a, i); p >= 0;) {
-            if ((c = type_class(a, pointee_of(node_type(a, p)))))
-                return c;
-            int s = strip_parens(a, p);
-            if (s >= 0 && is_unary(a, s, "&"))
-                return object_class(a, expr_child(a, s, 0), depth + 1);
-            if (s >= 0 && is_cast(a, s))
-                p = cast_operand(a, s);
-            else
-                break;
-        }
-        return CP_CLASS_NONE;
+        return pointer_class(a, subscript_base(a, i), depth);
     }
     case CXCursor_UnaryOperator: {
         if (!is_unary(a, i, "*"))
             return CP_CLASS_NONE;
-        for (int p = expr_child(a, i, 0); p >= 0;) {
-            if ((c = type_class(a, pointee_of(node_type(a, p)))))
-                return c;
-            int s = strip_parens(a, p);
-            if (s >= 0 && is_unary(a, s, "&"))
-                return object_class(a, expr_child(a, s, 0), depth + 1);
-            if (s >= 0 && is_cast(a, s))
-                p = cast_operand(a, s);
-            else
-                break;
-        }
-        return CP_CLASS_NONE;
+        return pointer_class(a, expr_child(a, i, 0), depth);
     }
     default:
         return CP_CLASS_NONE;
