@@ -693,66 +693,23 @@ def cmd_check(args):
 def cmd_report(args):
     data, modes, runs_info, failed = {}, [], [], False
     rounds, vam, problems = {}, {}, []
-    for spec in args.run:
+
+    def parse_spec(spec, flag):
         try:
             mode, cfg, log = spec.split(":", 2)
         except ValueError:
-            sys.exit("bench-report: --run wants MODE:CONFIG:LOG, got %r" % spec)
+            sys.exit("bench-report: %s wants MODE:CONFIG:LOG, got %r" % (flag, spec))
         if cfg not in CONFIGS:
             sys.exit("bench-report: unknown config %r (one of %s)" % (cfg, ", ".join(CONFIGS)))
         if mode not in modes:
             modes.append(mode)
+        return mode, cfg, log
+
+    def check_run(log, cfg, names):
+        """check_log, and for a boot under Xen run-xen.sh's verdict first
+        (LOG.boot, when bench-guest.sh kept it)."""
         try:
-            results, probs = check_log(log, NAMES)
-        except OSError as e:
-            results, probs = {}, ["cannot read the log: %s" % e]
-        vam_last = []
-        if cfg == "xen_afterburnt":
-            entries, kinds, vam_last = parse_vam(log)
-            if entries or kinds:
-                vam[mode] = (entries, kinds)
-            else:
-                probs.append("no VAM counters in the log (the VAM did not reach its report)")
-        if cfg in ("xen_afterburnt", "paravirt"):
-            # run-xen.sh's verdict, when bench-guest.sh kept it (LOG.boot)
-            try:
-                with open(log + ".boot", errors="replace") as f:
-                    verdict = [ln.strip() for ln in f
-                               if ln.startswith("run-xen: ") and not ln.startswith("run-xen: passed")]
-            except OSError:
-                verdict = []
-            if verdict:
-                probs[:0] = verdict
-        for p in probs:
-            print("bench-report: %s: %s" % (log, p), file=sys.stderr)
-            failed = True
-        if probs:
-            problems.append((log.rsplit("/", 1)[-1], probs, vam_last))
-        data.setdefault(mode, {}).setdefault(cfg, []).append(results)
-        rounds[(mode, cfg)] = rounds.get((mode, cfg), 0) + 1
-        try:
-            _, info, _, _ = parse_log(log)
-        except OSError:
-            info = []
-        cs = next((i["clocksource"] for i in info if "clocksource" in i), "?")
-        pct = next((i["pct"] for i in info if "pct" in i), "?")
-        try:
-            secs = open(log + ".seconds").read().strip()
-        except OSError:
-            secs = "?"
-        runs_info.append((mode, cfg, rounds[(mode, cfg)], secs, cs, pct, log.rsplit("/", 1)[-1]))
-    kb_data, kb_cpu = {}, {}
-    for spec in args.kbuild:
-        try:
-            mode, cfg, log = spec.split(":", 2)
-        except ValueError:
-            sys.exit("bench-report: --kbuild wants MODE:CONFIG:LOG, got %r" % spec)
-        if cfg not in CONFIGS:
-            sys.exit("bench-report: unknown config %r (one of %s)" % (cfg, ", ".join(CONFIGS)))
-        if mode not in modes:
-            modes.append(mode)
-        try:
-            results, probs = check_log(log, ["kbuild"])
+            results, probs = check_log(log, names)
         except OSError as e:
             results, probs = {}, ["cannot read the log: %s" % e]
         if cfg in ("xen_afterburnt", "paravirt"):
@@ -762,11 +719,50 @@ def cmd_report(args):
                                  if ln.startswith("run-xen: ") and not ln.startswith("run-xen: passed")]
             except OSError:
                 pass
+        return results, probs
+
+    def note_problems(log, probs, vam_last):
+        nonlocal failed
         for p in probs:
             print("bench-report: %s: %s" % (log, p), file=sys.stderr)
             failed = True
         if probs:
-            problems.append((log.rsplit("/", 1)[-1], probs, parse_vam(log)[2] if cfg == "xen_afterburnt" else []))
+            problems.append((log.rsplit("/", 1)[-1], probs, vam_last))
+
+    def boot_info(log):
+        """(boot wall seconds, clocksource, pct) of a run."""
+        try:
+            _, info, _, _ = parse_log(log)
+        except OSError:
+            info = []
+        try:
+            secs = open(log + ".seconds").read().strip()
+        except OSError:
+            secs = "?"
+        cs = next((i["clocksource"] for i in info if "clocksource" in i), "?")
+        pct = next((i["pct"] for i in info if "pct" in i), "?")
+        return secs, cs, pct
+
+    for spec in args.run:
+        mode, cfg, log = parse_spec(spec, "--run")
+        results, probs = check_run(log, cfg, NAMES)
+        vam_last = []
+        if cfg == "xen_afterburnt":
+            entries, kinds, vam_last = parse_vam(log)
+            if entries or kinds:
+                vam[mode] = (entries, kinds)
+            else:
+                probs.append("no VAM counters in the log (the VAM did not reach its report)")
+        note_problems(log, probs, vam_last)
+        data.setdefault(mode, {}).setdefault(cfg, []).append(results)
+        rounds[(mode, cfg)] = rounds.get((mode, cfg), 0) + 1
+        secs, cs, pct = boot_info(log)
+        runs_info.append((mode, cfg, rounds[(mode, cfg)], secs, cs, pct, log.rsplit("/", 1)[-1]))
+    kb_data, kb_cpu = {}, {}
+    for spec in args.kbuild:
+        mode, cfg, log = parse_spec(spec, "--kbuild")
+        results, probs = check_run(log, cfg, ["kbuild"])
+        note_problems(log, probs, parse_vam(log)[2] if cfg == "xen_afterburnt" else [])
         prev = kb_data.get(mode, {}).get(cfg)
         r = results.get("kbuild")
         if r and positive(r.get("us")) and (prev is None or float(r["us"]) < float(prev["us"])):
@@ -776,15 +772,7 @@ def cmd_report(args):
         elif prev is None:
             kb_data.setdefault(mode, {}).setdefault(cfg, None)
         rounds[(mode, cfg, "kbuild")] = rounds.get((mode, cfg, "kbuild"), 0) + 1
-        try:
-            secs = open(log + ".seconds").read().strip()
-        except OSError:
-            secs = "?"
-        try:
-            _, info, _, _ = parse_log(log)
-        except OSError:
-            info = []
-        cs = next((i["clocksource"] for i in info if "clocksource" in i), "?")
+        secs, cs, _ = boot_info(log)
         runs_info.append((mode, cfg + " (kbuild)", rounds[(mode, cfg, "kbuild")], secs, cs, "",
                           log.rsplit("/", 1)[-1]))
     combined = {m: {c: combine(v) for c, v in per.items()} for m, per in data.items()}
