@@ -187,26 +187,36 @@ verify_config() { # $1 = .config [$2 = fragment, default: the reference fragment
 
 flock -u 8
 
+# config_current DIR ID: DIR/.config was generated from the inputs ID.
+config_current() {
+  [ -f "$1/.config" ] && [ -f "$1/.afterburn-config-id" ] && [ "$(cat "$1/.afterburn-config-id")" = "$2" ]
+}
+# kconfig_make DIR TARGET: a Kconfig target in DIR, output in DIR/config.log.
+kconfig_make() {
+  make -s -C "$src_dir" O="$1" "${MAKE_ARGS[@]}" CC=gcc "$2" >> "$1/config.log" 2>&1 ||
+    { tail -n 30 "$1/config.log" >&2; die "make $2 failed (log: $1/config.log)"; }
+}
+# merge_fragment DIR BASE FRAGMENT: DIR/.config = BASE + FRAGMENT, then
+# olddefconfig, and every line of FRAGMENT verified in the result.
+merge_fragment() {
+  "$src_dir/scripts/kconfig/merge_config.sh" -m -O "$1" "$2" "$3" >> "$1/config.log" 2>&1 ||
+    { tail -n 30 "$1/config.log" >&2; die "merge_config.sh failed (log: $1/config.log)"; }
+  kconfig_make "$1" olddefconfig
+  verify_config "$1/.config" "$3" ||
+    die "$(basename "$3") symbols above did not take in $1/.config (check their dependencies)"
+}
+
 exec 9>"$work_dir/.lock"
 flock -n 9 || { log "waiting for lock $work_dir/.lock (another build is generating the reference config)"; flock 9; }
 ref_id="$src_id $(sha256sum < "$fragment" | cut -d' ' -f1) $(gcc --version | head -n1)"
-if [ -f "$ref_dir/.config" ] && [ -f "$ref_dir/.afterburn-config-id" ] &&
-   [ "$(cat "$ref_dir/.afterburn-config-id")" = "$ref_id" ]; then
+if config_current "$ref_dir" "$ref_id"; then
   log "reusing reference config $ref_dir/.config"
 else
   log "generating reference config: tinyconfig + $(basename "$fragment")"
   rm -rf "$ref_dir"
   mkdir -p "$ref_dir"
-  make -s -C "$src_dir" O="$ref_dir" "${MAKE_ARGS[@]}" CC=gcc tinyconfig > "$ref_dir/config.log" 2>&1 ||
-    { tail -n 30 "$ref_dir/config.log" >&2; die "make tinyconfig failed (log: $ref_dir/config.log)"; }
-  "$src_dir/scripts/kconfig/merge_config.sh" -m -O "$ref_dir" "$ref_dir/.config" "$fragment" \
-      >> "$ref_dir/config.log" 2>&1 ||
-    { tail -n 30 "$ref_dir/config.log" >&2; die "merge_config.sh failed (log: $ref_dir/config.log)"; }
-  make -s -C "$src_dir" O="$ref_dir" "${MAKE_ARGS[@]}" CC=gcc olddefconfig >> "$ref_dir/config.log" 2>&1 ||
-    { tail -n 30 "$ref_dir/config.log" >&2; die "make olddefconfig failed (log: $ref_dir/config.log)"; }
-  if ! verify_config "$ref_dir/.config"; then
-    die "config fragment symbols above did not take in $ref_dir/.config (check their dependencies)"
-  fi
+  kconfig_make "$ref_dir" tinyconfig
+  merge_fragment "$ref_dir" "$ref_dir/.config" "$fragment"
   echo "$ref_id" > "$ref_dir/.afterburn-config-id"
   log "reference config OK: every symbol of $(basename "$fragment") is set ($(grep -c '^CONFIG_.*=' "$ref_dir/.config") symbols set)"
 fi
@@ -215,20 +225,13 @@ fi
 if [ "$variant" = paravirt ]; then
   pv_dir="$work_dir/config-paravirt"
   pv_id="$ref_id $(sha256sum < "$pv_fragment" | cut -d' ' -f1)"
-  if [ -f "$pv_dir/.config" ] && [ -f "$pv_dir/.afterburn-config-id" ] &&
-     [ "$(cat "$pv_dir/.afterburn-config-id")" = "$pv_id" ]; then
+  if config_current "$pv_dir" "$pv_id"; then
     log "reusing paravirt config $pv_dir/.config"
   else
     log "generating paravirt config: reference config + $(basename "$pv_fragment")"
     rm -rf "$pv_dir"
     mkdir -p "$pv_dir"
-    "$src_dir/scripts/kconfig/merge_config.sh" -m -O "$pv_dir" "$ref_dir/.config" "$pv_fragment" \
-        > "$pv_dir/config.log" 2>&1 ||
-      { tail -n 30 "$pv_dir/config.log" >&2; die "merge_config.sh failed (log: $pv_dir/config.log)"; }
-    make -s -C "$src_dir" O="$pv_dir" "${MAKE_ARGS[@]}" CC=gcc olddefconfig >> "$pv_dir/config.log" 2>&1 ||
-      { tail -n 30 "$pv_dir/config.log" >&2; die "make olddefconfig failed (log: $pv_dir/config.log)"; }
-    verify_config "$pv_dir/.config" "$pv_fragment" ||
-      die "paravirt fragment symbols above did not take in $pv_dir/.config (check their dependencies)"
+    merge_fragment "$pv_dir" "$ref_dir/.config" "$pv_fragment"
     # What the PV options changed beyond themselves (for the benchmark report).
     "$src_dir/scripts/diffconfig" "$ref_dir/.config" "$pv_dir/.config" > "$pv_dir/diff-from-reference.txt" || true
     echo "$pv_id" > "$pv_dir/.afterburn-config-id"
