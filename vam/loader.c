@@ -6,6 +6,7 @@
  * error, never an access outside [image, image + size).
  */
 #include <vam/loader.h>
+#include <vam/memsite.h>
 #include <vam/lib.h>
 
 #include <afterburn/kinds.h>
@@ -48,6 +49,10 @@ struct loader {
     uint32_t shnum;
     const uint8_t *shstr;       /* section name string table, NULL if unusable */
     uint64_t shstr_size;
+    /* memory-site mode (vam_load_memsites): AB_NOTE_TYPE_MEMSITES notes into mbuf */
+    bool mem;
+    struct vam_memsite *mbuf;
+    size_t mcap, nmem;
     /* PT_NOTE file ranges walked, so SHT_NOTE sections inside them are not read twice */
     unsigned nnoteseg;
     uint64_t noteseg_off[VAM_MAX_SEGMENTS * 2], noteseg_end[VAM_MAX_SEGMENTS * 2];
@@ -395,6 +400,73 @@ static enum vam_status read_record(struct loader *l, const uint8_t *r, uint64_t 
     return VAM_OK;
 }
 
+/* ---- memory sites (vam_load_memsites) ------------------------------------------------ */
+
+#define MEM_FAIL(l, code, m, ...) \
+    mem_fail((l)->e, (code), (m), __VA_ARGS__)
+
+static enum vam_status mem_fail(struct vam_error *e, enum vam_status code,
+                                const struct vam_memsite *m, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static enum vam_status mem_fail(struct vam_error *e, enum vam_status code,
+                                const struct vam_memsite *m, const char *fmt, ...)
+{
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vam_vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    const char *kn = ab_mem_kind_name(m->kind);
+    char kb[16];
+    if (!kn) {
+        vam_snprintf(kb, sizeof kb, "kind %u", m->kind);
+        kn = kb;
+    }
+    return vam_fail(e, code, "memory site 0x%llx (%s, memory record %u): %s",
+                    (unsigned long long)m->addr, kn, m->record, what);
+}
+
+static enum vam_status read_memrecord(struct loader *l, const uint8_t *r, uint64_t rec_vaddr)
+{
+    struct vam_memsite m = {
+        .addr = rec_vaddr + (uint64_t)(int64_t)(int32_t)vam_le32(r),
+        .record = l->nrec++,
+        .len = r[4], .kind = r[7], .flags = r[9],
+        .width = r[9] & AB_MEMREC_WIDTH_MASK,
+    };
+    unsigned insn_off = r[5], insn_len = r[6], mode = r[8];
+    uint16_t reserved = vam_le16(r + 10);
+    if (!ab_mem_kind_name(m.kind))
+        return MEM_FAIL(l, VAM_ERR_KIND, &m, "kind %u is not a memory-site kind", m.kind);
+    if (mode != AB_MODE_64 || insn_off != 0 || reserved)
+        return MEM_FAIL(l, VAM_ERR_RECORD, &m, "mode %u, insn_off %u, reserved 0x%x: "
+                        "expected 0, 0, 0", mode, insn_off, reserved);
+    if (m.flags & ~AB_MEMREC_KNOWN)
+        return MEM_FAIL(l, VAM_ERR_RECORD, &m, "unknown flag bits 0x%x",
+                        m.flags & ~AB_MEMREC_KNOWN);
+    if (m.width != 1 && m.width != 2 && m.width != 4 && m.width != 8)
+        return MEM_FAIL(l, VAM_ERR_RECORD, &m, "width %u is not 1, 2, 4 or 8", m.width);
+    if (m.len < AB_MEMSITE_MIN || insn_len == 0 || insn_len > m.len)
+        return MEM_FAIL(l, VAM_ERR_PAD, &m, "site of %u bytes with insn_len %u (a memory "
+                        "site needs at least %d bytes)", m.len, insn_len, AB_MEMSITE_MIN);
+    int i = segment_of(l->g, m.addr);
+    if (i < 0 || !(l->g->seg[i].flags & VAM_PF_X))
+        return MEM_FAIL(l, VAM_ERR_PLACE, &m, "not in an executable segment");
+    const uint8_t *bytes = vam_guest_bytes(l->g, m.addr, m.len);
+    if (!bytes)
+        return MEM_FAIL(l, VAM_ERR_PLACE, &m, "runs past the file contents of segment %d", i);
+    const char *why = vam_memsite_decode(bytes, m.len, &m);
+    if (why)
+        return MEM_FAIL(l, VAM_ERR_DECODE, &m, "%s", why);
+    if (m.insn_len != insn_len)
+        return MEM_FAIL(l, VAM_ERR_DECODE, &m, "instruction is %u bytes, record says %u",
+                        m.insn_len, insn_len);
+    if (l->nmem < l->mcap)
+        l->mbuf[l->nmem] = m;
+    l->nmem++;
+    return VAM_OK;
+}
+
 /* One Afterburn note of type SITES: header, then records. */
 static enum vam_status read_afterburn_note(struct loader *l, const char *where, uint64_t note_off,
                                            uint64_t desc_off, uint64_t descsz, bool has_vaddr,
@@ -441,10 +513,13 @@ static enum vam_status read_afterburn_note(struct loader *l, const char *where, 
                         "%s, Afterburn note at file offset 0x%llx: the section is not loaded "
                         "(no SHF_ALLOC), so its records cannot be resolved to addresses",
                         where, at);
-    l->g->nnotes++;
+    if (!l->mem)
+        l->g->nnotes++;
     for (uint32_t i = 0; i < nrecords; i++) {
         uint64_t rec_off = desc_off + AB_NOTE_HEADER_SIZE + (uint64_t)i * AB_RECORD_SIZE;
-        enum vam_status st = read_record(l, l->img + rec_off, base_vaddr + (rec_off - base_off));
+        uint64_t rec_vaddr = base_vaddr + (rec_off - base_off);
+        enum vam_status st = l->mem ? read_memrecord(l, l->img + rec_off, rec_vaddr)
+                                    : read_record(l, l->img + rec_off, rec_vaddr);
         if (st)
             return st;
     }
@@ -480,7 +555,7 @@ static enum vam_status walk_notes(struct loader *l, const char *where, uint64_t 
                             where, at, descsz, (unsigned long long)(end - desc_off));
         bool afterburn = namesz == AB_NOTE_NAMESZ &&
                          memcmp(l->img + name_off, AB_NOTE_NAME, AB_NOTE_NAMESZ) == 0;
-        if (afterburn && type == AB_NOTE_TYPE_SITES) {
+        if (afterburn && type == (l->mem ? AB_NOTE_TYPE_MEMSITES : AB_NOTE_TYPE_SITES)) {
             enum vam_status st = read_afterburn_note(l, where, pos, desc_off, descsz, has_vaddr,
                                                      off, vaddr);
             if (st)
@@ -737,6 +812,52 @@ enum vam_status vam_load(struct vam_guest *g, const void *image, size_t size,
         return st;
     mark_templates(&l);
     return check_instructions(&l);
+}
+
+static void sort_memsites(struct vam_memsite *v, size_t n)
+{
+    /* insertion sort on top of the notes' order, which is already nearly
+     * sorted (gas emits records in address order per object) */
+    for (size_t i = 1; i < n; i++) {
+        struct vam_memsite t = v[i];
+        size_t j = i;
+        while (j > 0 && v[j - 1].addr > t.addr) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = t;
+    }
+}
+
+enum vam_status vam_load_memsites(const struct vam_guest *g, struct vam_memsite *buf,
+                                  size_t cap, size_t *n, struct vam_error *e)
+{
+    *n = 0;
+    struct loader l = { .g = (struct vam_guest *)(uintptr_t)g, .img = g->image, .size = g->size,
+                        .e = e, .mem = true, .mbuf = buf, .mcap = buf ? cap : 0 };
+    enum vam_status st;
+    if ((st = read_section_table(&l)) || (st = read_note_segments(&l)) ||
+        (st = read_note_sections(&l)))
+        return st;
+    *n = l.nmem;
+    if (l.nmem > l.mcap)
+        return vam_fail(e, VAM_ERR_NOSPACE, "%zu memory-site records, but room for only %zu",
+                        l.nmem, l.mcap);
+    sort_memsites(buf, l.nmem);
+    /* no overlaps: among themselves, and with the sensitive-instruction sites */
+    size_t k = 0;
+    for (size_t i = 0; i < l.nmem; i++) {
+        const struct vam_memsite *m = &buf[i];
+        if (i && buf[i - 1].addr + buf[i - 1].len > m->addr)
+            return MEM_FAIL(&l, VAM_ERR_OVERLAP, m, "overlaps the memory site at 0x%llx",
+                            (unsigned long long)buf[i - 1].addr);
+        while (k < g->nsite && g->site[k].addr + g->site[k].len <= m->addr)
+            k++;
+        if (k < g->nsite && g->site[k].addr < m->addr + m->len)
+            return MEM_FAIL(&l, VAM_ERR_OVERLAP, m, "overlaps the site at 0x%llx (record %u)",
+                            (unsigned long long)g->site[k].addr, g->site[k].record);
+    }
+    return VAM_OK;
 }
 
 int64_t vam_guest_file_offset(const struct vam_guest *g, uint64_t vaddr, size_t len)

@@ -8,7 +8,7 @@ PROG=$(basename "$0")
 
 usage() {
   cat <<EOF
-Usage: $PROG --variant native|afterburnt|paravirt [options]
+Usage: $PROG --variant native|afterburnt|annotated|paravirt [options]
 
 Extracts Debian's linux-source-6.1 once into a cache directory, derives the
 kernel config (make tinyconfig + $HERE/afterburn.config, every
@@ -22,6 +22,12 @@ comes out different under its compiler is an error.
 Options:
   --variant V        native      CC=gcc
                      afterburnt  CC="gcc -B<as-dir>/" (needs --as-dir)
+                     annotated   CC="gcc -B<as-dir>/ -no-integrated-cpp" with
+                                 --as-dir holding 'as' and 'cc1' (e.g.
+                                 <cmake-build>/libexec/afterburn-cparse):
+                                 afterburn-as plus afterburn-cparse's memory
+                                 sites; its unclassified accesses go to
+                                 <work-dir>/annotated/cparse-report.txt
                      paravirt    CC=gcc, the reference config plus the Xen
                                  PV dom0 options of --pv-config (Linux's own
                                  para-virtualization, the thesis's XenoLinux);
@@ -92,18 +98,22 @@ done
 # ---- Arguments -------------------------------------------------------------
 case $variant in
   native|paravirt)
-    [ -z "$as_dir" ] || die "--as-dir is only for --variant afterburnt"
+    [ -z "$as_dir" ] || die "--as-dir is only for --variant afterburnt or annotated"
     ;;
-  afterburnt)
-    [ -n "$as_dir" ] || die "--variant afterburnt needs --as-dir DIR (the directory holding afterburn-as as 'as')"
+  afterburnt|annotated)
+    [ -n "$as_dir" ] || die "--variant $variant needs --as-dir DIR (the directory holding afterburn-as as 'as')"
     [ -d "$as_dir" ] || die "as-dir '$as_dir' does not exist (build the project first: it creates <build>/libexec/afterburn/as)"
     as_dir=$(cd "$as_dir" && pwd)
     [ -f "$as_dir/as" ] && [ -x "$as_dir/as" ] ||
       die "as-dir '$as_dir' has no executable 'as' (expected a symlink to afterburn-as)"
+    if [ "$variant" = annotated ]; then
+      [ -f "$as_dir/cc1" ] && [ -x "$as_dir/cc1" ] ||
+        die "as-dir '$as_dir' has no executable 'cc1' (expected <cmake-build>/libexec/afterburn-cparse, which holds afterburn-cc1 as 'cc1')"
+    fi
     case $as_dir in *[[:space:]]*) die "as-dir path must not contain whitespace: '$as_dir'" ;; esac
     ;;
-  "") die "--variant is required (native, afterburnt or paravirt); see -h" ;;
-  *)  die "unknown variant '$variant' (native, afterburnt or paravirt)" ;;
+  "") die "--variant is required (native, afterburnt, annotated or paravirt); see -h" ;;
+  *)  die "unknown variant '$variant' (native, afterburnt, annotated or paravirt)" ;;
 esac
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "-j needs a positive number, got '$jobs'"
 [ -f "$fragment" ] || die "config fragment '$fragment' not found"
@@ -126,6 +136,15 @@ ref_dir="$work_dir/config"
 
 if [ "$variant" = afterburnt ]; then
   CC="gcc -B$as_dir/"
+elif [ "$variant" = annotated ]; then
+  CC="gcc -B$as_dir/ -no-integrated-cpp"
+  # The cc1 hook: which rewriter and configuration, and where the accesses
+  # it cannot classify are collected (kept out of the build's output).
+  cparse_bin=$(readlink -f "$as_dir/../../bin/afterburn-cparse" 2>/dev/null || true)
+  cparse_conf=$(readlink -f "$as_dir/../../share/afterburn/cparse/linux-6.1.conf" 2>/dev/null || true)
+  [ -x "$cparse_bin" ] || die "afterburn-cparse not found next to $as_dir (expected $as_dir/../../bin/afterburn-cparse)"
+  [ -f "$cparse_conf" ] || die "cparse configuration not found (expected $as_dir/../../share/afterburn/cparse/linux-6.1.conf)"
+  export AFTERBURN_CPARSE=$cparse_bin AFTERBURN_CPARSE_CONFIG=$cparse_conf AFTERBURN_CPARSE_QUIET=1
 else
   CC="gcc"
 fi
@@ -243,8 +262,11 @@ flock -u 9
 
 # ---- Variant build ---------------------------------------------------------
 tool_id="$(gcc --version | head -n1) | $(as --version | head -n1)"
-if [ "$variant" = afterburnt ]; then
+if [ "$variant" = afterburnt ] || [ "$variant" = annotated ]; then
   tool_id="$tool_id | as=$(readlink -f "$as_dir/as") $(sha256sum < "$(readlink -f "$as_dir/as")" | cut -d' ' -f1)"
+fi
+if [ "$variant" = annotated ]; then
+  tool_id="$tool_id | cc1=$(sha256sum < "$(readlink -f "$as_dir/cc1")" | cut -d' ' -f1) cparse=$(sha256sum < "$cparse_bin" | cut -d' ' -f1) conf=$(sha256sum < "$cparse_conf" | cut -d' ' -f1)"
 fi
 if [ "$clean" -eq 1 ]; then
   log "--clean: removing $obj_dir"
@@ -270,6 +292,11 @@ if ! cmp -s "$ref_dir/.config" "$obj_dir/.config"; then
 fi
 log "[$variant] config identical to reference ($(wc -c < "$obj_dir/.config") bytes)"
 
+if [ "$variant" = annotated ]; then
+  # Appended to by every file compiled; it goes with the tree when that is
+  # wiped (read it with sort -u: a recompiled file reports again).
+  export AFTERBURN_CPARSE_REPORT="$obj_dir/cparse-report.txt"
+fi
 log "[$variant] building vmlinux: make -C $src_dir O=$obj_dir ARCH=x86 CC='$CC' -j$jobs vmlinux"
 t0=$(date +%s.%N)
 set +e

@@ -32,6 +32,7 @@ const char *vam_shadow_error(const struct vam_shadow *sh)
 /* Flushes one pair: its non-global translations, or all of them. */
 static void pair_flush(struct vam_shadow *sh, struct vam_shadow_pair *p, bool include_global)
 {
+    p->track_gen = ++sh->track_clock;      /* its table records describe nothing now */
     if (include_global) {
         if (p->nonglobal_installed || p->global_installed) {
             be_flush(p->kernel, true);
@@ -81,6 +82,7 @@ static bool pair_renew(struct vam_shadow *sh, struct vam_shadow_pair *p)
     p->kernel = k;
     p->user = u;
     p->flush_gen = sh->flush_gen;
+    p->track_gen = ++sh->track_clock;
     sh->renewals++;
     return true;
 }
@@ -149,6 +151,7 @@ static int get_pair(struct vam_shadow *sh, uint64_t key)
             p->kernel = k;
             p->user = u;
             p->flush_gen = sh->flush_gen;
+            p->track_gen = ++sh->track_clock;
             return (int)i;
         }
     }
@@ -170,14 +173,30 @@ static int get_pair(struct vam_shadow *sh, uint64_t key)
 enum vam_shadow_result vam_shadow_set_cr3(struct vam_shadow *sh, struct vam_vcpu *v,
                                           uint64_t cr3)
 {
+    if (sh->tracking && sh->pt_log_drain &&
+        (sh->active < 0 || sh->pair[sh->active].cr3 != (cr3 & CR3_KEY_MASK)))
+        sh->pt_log_drain(sh, v, sh->hook_ctx);
     v->cr3 = cr3;
     int i = get_pair(sh, cr3 & CR3_KEY_MASK);
     if (i < 0)
         return error(sh, "no back-end address space for a new CR3");
     struct vam_shadow_pair *p = &sh->pair[i];
     /* a CR3 write flushes the non-global translations; a full flush that
-     * happened while this pair was inactive is done now */
-    pair_flush(sh, p, p->flush_gen != sh->flush_gen);
+     * happened while this pair was inactive is done now.  With tracking, a
+     * switch to another space keeps them: every change of its tables since
+     * they were installed has been applied (vam_shadow_pt_written). */
+    if (i != sh->active)
+        sh->switches++;
+    else
+        sh->reloads++;
+    if (sh->tracking && i != sh->active) {
+        if (p->flush_gen != sh->flush_gen)
+            pair_flush(sh, p, true);
+        else
+            sh->switches_kept++;
+    } else {
+        pair_flush(sh, p, p->flush_gen != sh->flush_gen);
+    }
     p->last_use = ++sh->clock;
     if (sh->active != i) {
         be_space_activate(p->kernel, p->user);
@@ -212,6 +231,140 @@ static void note_large(struct vam_shadow *sh, struct vam_shadow_pair *p, uint64_
         unsigned piece = (unsigned)(va >> 12) & 511;
         l->pieces[piece / 64] |= 1ull << (piece % 64);
     }
+}
+
+/* ---- page-table tracking ------------------------------------------------------------ */
+
+static unsigned table_hash(const struct vam_shadow *sh, uint64_t frame, unsigned pair)
+{
+    return (unsigned)(((frame * 0x9e3779b97f4a7c15ull) >> 32) + pair * 0x3d) & (sh->ntables - 1);
+}
+
+/* The valid record of (frame, pair), or NULL. */
+static struct vam_shadow_table *table_find(struct vam_shadow *sh, uint64_t frame, unsigned pair)
+{
+    unsigned h = table_hash(sh, frame, pair);
+    for (unsigned n = 0; n < VAM_SHADOW_TABLE_PROBES; n++) {
+        struct vam_shadow_table *t = &sh->tables[(h + n) & (sh->ntables - 1)];
+        if (!t->frame)
+            return 0;
+        if (t->frame == frame + 1 && t->pair == pair && t->gen == sh->pair[pair].track_gen)
+            return t;
+    }
+    return 0;
+}
+
+/* Forgets every record; what they described must go too. */
+static void tables_reset(struct vam_shadow *sh)
+{
+    cpu_zero(sh->tables, sh->ntables * sizeof *sh->tables);
+    for (unsigned i = 0; i < sh->max_pairs; i++)
+        if (sh->pair[i].used)
+            pair_flush(sh, &sh->pair[i], false);
+    sh->pt_table_resets++;
+}
+
+/* The record of (frame, pair), made if needed (reusing a stale slot);
+ * NULL when the table is too full (the caller resets). */
+static struct vam_shadow_table *table_get(struct vam_shadow *sh, uint64_t frame, unsigned pair)
+{
+    unsigned h = table_hash(sh, frame, pair);
+    struct vam_shadow_table *free_slot = 0;
+    for (unsigned n = 0; n < VAM_SHADOW_TABLE_PROBES; n++) {
+        struct vam_shadow_table *t = &sh->tables[(h + n) & (sh->ntables - 1)];
+        bool stale = t->frame && (t->pair >= sh->max_pairs ||
+                                  t->gen != sh->pair[t->pair].track_gen);
+        if (t->frame == frame + 1 && t->pair == pair && !stale)
+            return t;
+        if (!free_slot && (!t->frame || stale))
+            free_slot = t;
+        if (!t->frame)
+            break;
+    }
+    if (!free_slot)
+        return 0;
+    cpu_zero(free_slot, sizeof *free_slot);
+    free_slot->frame = frame + 1;
+    free_slot->pair = (uint8_t)pair;
+    free_slot->gen = sh->pair[pair].track_gen;
+    return free_slot;
+}
+
+/* A non-global translation of va went into pair `pair`: note the entries
+ * its walk used. */
+static void track_fill(struct vam_shadow *sh, int pair, uint64_t va, const struct vam_walk *w)
+{
+    for (unsigned i = 0; i < w->levels; i++) {
+        unsigned level = 4 - i;
+        uint64_t frame = w->entry_gpa[i] >> 12;
+        unsigned idx = (unsigned)(w->entry_gpa[i] & 4095) / 8;
+        uint64_t base = va & ~((1ull << (12 + 9 * level)) - 1);
+        if (level == 4)
+            base = 0;
+        struct vam_shadow_table *t = table_get(sh, frame, (unsigned)pair);
+        if (!t) {
+            /* out of records: start over (everything non-global goes,
+             * this translation included; the guest faults it back) */
+            tables_reset(sh);
+            return;
+        }
+        if (!t->level) {
+            t->level = (uint8_t)level;
+            t->va = base;
+        } else if (t->level != level || t->va != base) {
+            t->level = VAM_SHADOW_TABLE_AMBIGUOUS;
+        }
+        t->used[idx / 64] |= 1ull << (idx % 64);
+    }
+}
+
+void vam_shadow_track_enable(struct vam_shadow *sh, struct vam_shadow_table *tables, unsigned n)
+{
+    sh->tables = tables;
+    sh->ntables = n;
+    cpu_zero(tables, n * sizeof *tables);
+    sh->tracking = tables && n >= VAM_SHADOW_TABLE_PROBES && (n & (n - 1)) == 0;
+    /* what is installed now was filled without records */
+    for (unsigned i = 0; i < sh->max_pairs; i++)
+        if (sh->pair[i].used)
+            pair_flush(sh, &sh->pair[i], false);
+}
+
+void vam_shadow_pt_written(struct vam_shadow *sh, uint64_t entry_gpa)
+{
+    if (!sh->tracking)
+        return;
+    sh->pt_writes++;
+    uint64_t frame = entry_gpa >> 12;
+    unsigned idx = (unsigned)(entry_gpa & 4095) / 8;
+    for (unsigned i = 0; i < sh->max_pairs; i++) {
+        struct vam_shadow_pair *p = &sh->pair[i];
+        if (!p->used)
+            continue;
+        struct vam_shadow_table *t = table_find(sh, frame, i);
+        if (!t || !((t->used[idx / 64] >> (idx % 64)) & 1))
+            continue;
+        if (t->level == 1) {
+            uint64_t va = t->va + ((uint64_t)idx << 12);
+            be_unmap(p->kernel, va);
+            be_unmap(p->user, va);
+            t->used[idx / 64] &= ~(1ull << (idx % 64));
+            sh->pt_unmaps++;
+        } else {
+            pair_flush(sh, p, false);
+            sh->pt_pair_flushes++;
+        }
+    }
+}
+
+void vam_shadow_pt_writes_lost(struct vam_shadow *sh)
+{
+    if (!sh->tracking)
+        return;
+    sh->pt_lost++;
+    for (unsigned i = 0; i < sh->max_pairs; i++)
+        if (sh->pair[i].used)
+            pair_flush(sh, &sh->pair[i], false);
 }
 
 enum vam_shadow_result vam_shadow_page_fault(struct vam_shadow *sh, struct vam_vcpu *v,
@@ -264,10 +417,15 @@ enum vam_shadow_result vam_shadow_page_fault(struct vam_shadow *sh, struct vam_v
             return error(sh, "no back-end address space after reclaiming all of them");
         return VAM_SHADOW_OK;
     }
-    if (w.global)
+    sh->fills_user += user;
+    if (w.global) {
+        sh->fills_global++;
         p->global_installed = true;
-    else
+    } else {
         p->nonglobal_installed = true;
+        if (sh->tracking)
+            track_fill(sh, sh->active, cr2, &w);
+    }
     sh->fills++;
     return VAM_SHADOW_OK;
 }

@@ -83,6 +83,7 @@ enum vam_walk_status vam_walk(struct vam_vcpu *v, uint64_t va, unsigned access,
         rw = rw && (e & PTE_RW);
         us = us && (e & PTE_US);
         nx = nx || (nxe && (e & PTE_XD));
+        w->entry_gpa[used] = table + idx * 8;
         entry[used++] = ep;
         if (level == 1) {
             size = 4096;
@@ -120,6 +121,7 @@ enum vam_walk_status vam_walk(struct vam_vcpu *v, uint64_t va, unsigned access,
             e = __atomic_or_fetch(entry[i], bits, __ATOMIC_SEQ_CST);
     }
     e = __atomic_load_n(entry[used - 1], __ATOMIC_RELAXED);
+    w->levels = used;
     w->writable = rw;
     w->user = us;
     w->nx = nx;

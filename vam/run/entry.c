@@ -156,6 +156,12 @@ void vam_run_resume(struct vam_regs *r)
         deliver(r, &ev);
         vam_run.injected_irqs++;
     }
+    if (vam_run.intr && vam_vcpu_if(V) && !V->irq_shadow && vam_run_in_memstubs(r->rip)) {
+        /* a logging stub never enters the VAM: step the guest out of it */
+        r->rflags |= X86_RFLAGS_TF;
+        vam_run.stepping_out = true;
+        vam_run.step_outs++;
+    }
     if (V->irq_shadow) {
         if (vam_run.intr && vam_vcpu_if(V)) {
             r->rflags |= X86_RFLAGS_TF;         /* one instruction, then #DB */
@@ -931,7 +937,14 @@ void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t ec, uint64_t
 {
     vam_run.entries_exception++;
     check_mode(r, "exception");
+    if (vector == X86_EXC_DB && vam_run.stepping_out && !vam_run.stepping) {
+        /* one instruction of a logging stub ran: out yet? (vam_run_resume) */
+        vam_run.stepping_out = false;
+        r->rflags &= ~X86_RFLAGS_TF;
+        vam_run_resume(r);
+    }
     if (vector == X86_EXC_DB && vam_run.stepping) {
+        vam_run.stepping_out = false;
         /* the instruction after sti has run */
         vam_run.stepping = false;
         V->irq_shadow = false;
@@ -1093,8 +1106,27 @@ void vam_run_report(void)
             n += vam_snprintf(buf + n, sizeof buf - (size_t)n, " %s %llu",
                               vam_kind_name(k, name), (unsigned long long)vam_run.stats.exec[k]);
         }
-    vam_run_log("TLB: %llu fills, %llu evictions, %llu renewals, %llu reclaims",
-                (unsigned long long)vam_run.tlb.fills, (unsigned long long)vam_run.tlb.evictions,
+    vam_run_log("TLB: %llu fills (%llu in user mode, %llu global), %llu CR3 switches, %llu "
+                "CR3 reloads, %llu evictions, %llu renewals, %llu reclaims",
+                (unsigned long long)vam_run.tlb.fills,
+                (unsigned long long)vam_run.tlb.fills_user,
+                (unsigned long long)vam_run.tlb.fills_global,
+                (unsigned long long)vam_run.tlb.switches, (unsigned long long)vam_run.tlb.reloads,
+                (unsigned long long)vam_run.tlb.evictions,
                 (unsigned long long)vam_run.tlb.renewals, (unsigned long long)vam_run.tlb.reclaims);
     vam_run_log("VAM entries per site kind:%s", n ? buf : " none");
+    if (vam_run.pt_logging)
+        vam_run_log("page-table tracking: %u write sites, %u stubs; %llu CR3 switches kept "
+                    "their translations; %llu logged writes in %llu drains, %llu translations "
+                    "removed, %llu spaces flushed for a higher-level write, %llu logs lost, "
+                    "%llu record resets, %llu step-outs of a stub",
+                    vam_run.memsites_rewritten, vam_run.memstubs,
+                    (unsigned long long)vam_run.tlb.switches_kept,
+                    (unsigned long long)vam_run.pt_log_entries,
+                    (unsigned long long)vam_run.pt_log_drains,
+                    (unsigned long long)vam_run.tlb.pt_unmaps,
+                    (unsigned long long)vam_run.tlb.pt_pair_flushes,
+                    (unsigned long long)vam_run.tlb.pt_lost,
+                    (unsigned long long)vam_run.tlb.pt_table_resets,
+                    (unsigned long long)vam_run.step_outs);
 }

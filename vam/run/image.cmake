@@ -7,6 +7,7 @@ set(VAM_FRONT_END_SOURCES
   ${CMAKE_SOURCE_DIR}/vam/decode.c
   ${CMAKE_SOURCE_DIR}/vam/error.c
   ${CMAKE_SOURCE_DIR}/vam/loader.c
+  ${CMAKE_SOURCE_DIR}/vam/memsite.c
   ${CMAKE_SOURCE_DIR}/vam/pack.c
   ${CMAKE_SOURCE_DIR}/vam/rewrite.c
   ${CMAKE_SOURCE_DIR}/vam/stats.c

@@ -31,6 +31,15 @@ struct vam_run {
     uint64_t start_ns;          /* when the guest was entered */
     /* interrupt shadow of sti: single-stepping one guest instruction */
     bool stepping;
+    /* an interrupt waits while the guest is inside a logging stub: stepping
+     * it out of the stub */
+    bool stepping_out;
+    /* page-table write logging (vam/memsite.h) */
+    bool pt_logging;
+    uint32_t pt_log_consumed;
+    size_t nmemsites;
+    unsigned memsites_rewritten, memstubs;
+    uint64_t pt_log_entries, pt_log_drains, step_outs;
     bool intr;                  /* the x2APIC's INTR line */
     bool hot_protected;         /* the hot page is read-only for the guest */
     uint64_t hot_toggles, hot_faults, chained;
@@ -48,5 +57,6 @@ void vam_run_emul_init(void);
 void vam_run_resume(struct vam_regs *r) __attribute__((noreturn));
 void vam_run_report(void);
 void vam_run_protect_hot(bool protect);
+bool vam_run_in_memstubs(uint64_t rip);
 
 #endif

@@ -12,12 +12,15 @@
  *                         stack.  The guest is told its RAM ends below it.
  */
 #include "run.h"
+#include "vam/memsite.h"
 #include "run-internal.h"
 
 #include "vam/lib.h"
 #include "vam/loader.h"
 #include "vam/pack.h"
 #include "vam/rewrite.h"
+#include "vam/walk.h"
+#include "afterburn/abi.h"
 
 #define RESERVED (2ull << 20)
 #define BOOT_STACK_SIZE 16384
@@ -33,6 +36,14 @@ static union {
     uint8_t page[4096];
 } fixed_area __attribute__((aligned(4096)));
 static uint8_t stubs_page[4096] __attribute__((aligned(4096)));
+/* page-table write logging (run.h) */
+static uint8_t memstub_pages[VAM_RUN_MEMSTUBS_PAGES][4096] __attribute__((aligned(4096)));
+static volatile uint32_t ptlog_count_page[1024] __attribute__((aligned(4096)));
+static volatile uint64_t ptlog_ring[VAM_RUN_PTLOG_ENTRIES] __attribute__((aligned(4096)));
+#define MAX_MEMSITES 8192
+static struct vam_memsite memsites[MAX_MEMSITES];
+#define PT_TABLES 8192
+static struct vam_shadow_table pt_tables[PT_TABLES];
 
 #define MAX_SITES 16384
 static struct vam_site sites[MAX_SITES];
@@ -212,9 +223,105 @@ static bool map_vam_pages(be_space_t s, void *ctx)
 {
     (void)ctx;
     unsigned hot = vam_run.hot_protected ? BE_R : BE_R | BE_W;
-    return be_map_vam(s, VAM_RUN_FIXED_VA, fixed_area.page, hot) &&
-           be_map_vam(s, VAM_RUN_STUBS_VA, stubs_page, BE_R | BE_X) &&
-           be_map_vam(s, VAM_RUN_GATE_VA, vam_run.gate_page, BE_R | BE_W | BE_X);
+    if (!be_map_vam(s, VAM_RUN_FIXED_VA, fixed_area.page, hot) ||
+        !be_map_vam(s, VAM_RUN_STUBS_VA, stubs_page, BE_R | BE_X) ||
+        !be_map_vam(s, VAM_RUN_GATE_VA, vam_run.gate_page, BE_R | BE_W | BE_X))
+        return false;
+    if (!vam_run.pt_logging)
+        return true;
+    for (unsigned i = 0; i < VAM_RUN_MEMSTUBS_PAGES; i++)
+        if (!be_map_vam(s, VAM_RUN_MEMSTUBS_VA + i * 4096ull, memstub_pages[i], BE_R | BE_X))
+            return false;
+    if (!be_map_vam(s, VAM_RUN_PTLOG_VA, (const void *)ptlog_count_page, BE_R | BE_W))
+        return false;
+    for (unsigned i = 0; i < VAM_RUN_PTLOG_PAGES; i++)
+        if (!be_map_vam(s, VAM_RUN_PTLOG_RING_VA + i * 4096ull,
+                        (const void *)&ptlog_ring[i * 512], BE_R | BE_W))
+            return false;
+    return true;
+}
+
+bool vam_run_in_memstubs(uint64_t rip)
+{
+    return rip >= VAM_RUN_MEMSTUBS_VA && rip < VAM_RUN_MEMSTUBS_VA + VAM_RUN_MEMSTUBS_PAGES * 4096ull;
+}
+
+/* Before a CR3 write switches spaces: every page-table write the guest
+ * logged since the last switch goes to the shadow.  The log holds guest-
+ * virtual addresses of entries (the kernel's direct map); one that does not
+ * translate is ignored (the guest can write the log, it only hurts itself). */
+static void pt_log_drain(struct vam_shadow *sh, struct vam_vcpu *v, void *ctx)
+{
+    (void)ctx;
+    uint32_t count = ptlog_count_page[0];
+    uint32_t pending = count - vam_run.pt_log_consumed;
+    vam_run.pt_log_drains++;
+    if (pending > VAM_RUN_PTLOG_ENTRIES) {
+        vam_shadow_pt_writes_lost(sh);      /* the ring overflowed */
+    } else {
+        uint64_t page = 1, page_gpa = 0;    /* one-page translation cache */
+        for (uint32_t i = vam_run.pt_log_consumed; i != count; i++) {
+            uint64_t va = ptlog_ring[i & (VAM_RUN_PTLOG_ENTRIES - 1)];
+            if ((va & ~0xfffull) != page) {
+                struct vam_walk w;
+                if (vam_walk(v, va, VAM_ACC_READ, &w) != VAM_WALK_OK)
+                    continue;
+                page = va & ~0xfffull;
+                page_gpa = w.gpa & ~0xfffull;
+            }
+            vam_shadow_pt_written(sh, page_gpa | (va & 0xff8));
+        }
+        vam_run.pt_log_entries += pending;
+    }
+    vam_run.pt_log_consumed = count;
+}
+
+static bool cmdline_has(const char *cmdline, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = cmdline; *p; p++)
+        if (!memcmp(p, word, n) && (p == cmdline || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
+            return true;
+    return false;
+}
+
+/* The page-table write sites of the guest (afterburn-cparse) into calls of
+ * logging stubs, unless `vam.ptlog=off`; then the shadow keeps spaces
+ * across switches. */
+static void setup_pt_logging(const struct vam_guest *g, const char *cmdline)
+{
+    struct vam_error e;
+    size_t n = 0;
+    if (vam_load_memsites(g, memsites, MAX_MEMSITES, &n, &e))
+        vam_run_fatal("refusing the guest: %s", e.msg);
+    vam_run.nmemsites = n;
+    unsigned writes = 0;
+    for (size_t i = 0; i < n; i++)
+        writes += memsites[i].kind == AB_MEM_PT_WRITE || memsites[i].kind == AB_MEM_PT_RMW;
+    if (!writes) {
+        if (n)
+            vam_run_log("%zu memory sites, none a page-table write: no page-table tracking", n);
+        return;
+    }
+    if (cmdline_has(cmdline, "vam.ptlog=off")) {
+        vam_run_log("%zu memory sites (%u page-table writes) left alone (vam.ptlog=off): the "
+                    "shadow flushes on every address-space switch", n, writes);
+        return;
+    }
+    struct vam_memlog_layout log = {.count_va = VAM_RUN_PTLOG_VA,
+                                    .entries_va = VAM_RUN_PTLOG_RING_VA,
+                                    .mask = VAM_RUN_PTLOG_ENTRIES - 1};
+    struct vam_memsite_rewrite_stats st;
+    if (vam_memsites_rewrite(g, memsites, n, map_segment, (void *)(uintptr_t)g,
+                             &memstub_pages[0][0], sizeof memstub_pages, VAM_RUN_MEMSTUBS_VA,
+                             &log, &st, &e))
+        vam_run_fatal("refusing the guest: %s", e.msg);
+    vam_run.pt_logging = true;
+    vam_run.memsites_rewritten = st.rewritten;
+    vam_run.memstubs = st.stubs;
+    vam_run_log("page-table tracking: %zu memory sites, %u page-table writes now log through "
+                "%u stubs, %u reads and device sites left alone", n, st.rewritten, st.stubs,
+                st.untouched);
 }
 
 /* The hot page read-only (or writable again) in every kernel space: while
@@ -432,6 +539,7 @@ void vam_fe_main(const uint8_t *module, uint64_t module_len, const char *vam_cmd
                 "%llu bytes of no-ops", vam_run.table.n, vam_run.table.njump,
                 (unsigned long long)vam_run.stats.bytes_replacement,
                 (unsigned long long)vam_run.stats.bytes_nop);
+    setup_pt_logging(g, vam_cmdline);
 
     /* 3. boot block: page tables, stack; start info or boot_params */
     pt_next = ram_end;
@@ -454,6 +562,10 @@ void vam_fe_main(const uint8_t *module, uint64_t module_len, const char *vam_cmd
     }
     vam_shadow_init(&vam_run.tlb, 8);
     vam_run.tlb.kernel_space_created = map_vam_pages;
+    if (vam_run.pt_logging) {
+        vam_run.tlb.pt_log_drain = pt_log_drain;
+        vam_shadow_track_enable(&vam_run.tlb, pt_tables, PT_TABLES);
+    }
     vam_platform_init();
     vam_run_emul_init();
     if (vam_shadow_set_cr3(&vam_run.tlb, &vam_run.vcpu, l4) != VAM_SHADOW_OK)

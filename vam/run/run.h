@@ -18,7 +18,17 @@
 #define VAM_RUN_FIXED_VA  VAM_LAYOUT_BASE
 #define VAM_RUN_STUBS_VA  (VAM_LAYOUT_BASE + 0x1000)
 #define VAM_RUN_GATE_VA   (VAM_LAYOUT_BASE + 0x2000)
-#define VAM_RUN_AREA_END  (VAM_LAYOUT_BASE + 0x3000)
+/* Page-table write logging (vam/memsite.h), when the guest has memory
+ * sites: the logging stubs (read/execute), the log's count and its ring
+ * (read/write).  The guest never runs with interrupts delivered inside the
+ * stubs (entry.c), so the VAM never sees the log half-written. */
+#define VAM_RUN_MEMSTUBS_VA    (VAM_LAYOUT_BASE + 0x3000)
+#define VAM_RUN_MEMSTUBS_PAGES 2
+#define VAM_RUN_PTLOG_VA       (VAM_LAYOUT_BASE + 0x5000)     /* uint32_t count */
+#define VAM_RUN_PTLOG_RING_VA  (VAM_LAYOUT_BASE + 0x6000)
+#define VAM_RUN_PTLOG_PAGES    4                               /* the ring: 2048 entries */
+#define VAM_RUN_PTLOG_ENTRIES  (VAM_RUN_PTLOG_PAGES * 512)
+#define VAM_RUN_AREA_END       (VAM_RUN_PTLOG_RING_VA + VAM_RUN_PTLOG_PAGES * 0x1000)
 #define VAM_RUN_STUB_SIZE 16        /* bytes per jump landing stub */
 
 /* run.c */

@@ -61,6 +61,7 @@ struct vam_shadow_large {
 
 struct vam_shadow_pair {
     bool used;
+    uint32_t track_gen;         /* the pair's table records are valid while they carry this */
     uint64_t cr3;               /* key: CR3 bits 51:12 */
     be_space_t kernel, user;
     uint64_t last_use;          /* LRU clock */
@@ -70,6 +71,27 @@ struct vam_shadow_pair {
     unsigned nlarge;
     struct vam_shadow_large large[VAM_SHADOW_LARGE];
 };
+
+/*
+ * Page-table tracking (vam_shadow_track_enable).  One record per guest page
+ * table (by guest-physical frame) and pair that some installed non-global
+ * translation of the pair was walked through, with the entries it used.
+ * A guest write to a used entry of a level-1 table removes that one
+ * translation; to a used entry of a higher level, everything non-global of
+ * the pair (a whole range changes; rare: munmap, exit).  Writes to entries
+ * no fill used (a new table linked in, a PTE of an address never touched)
+ * cost nothing.
+ */
+struct vam_shadow_table {
+    uint64_t frame;             /* guest-physical frame number + 1; 0 = slot never used */
+    uint64_t va;                /* base of the range the table maps in the pair */
+    uint32_t gen;               /* == pair[pair].track_gen while valid */
+    uint8_t pair;
+    uint8_t level;              /* 1 (PTEs) .. 4 (PML4); VAM_SHADOW_TABLE_AMBIGUOUS */
+    uint64_t used[8];           /* entries walked by installed translations */
+};
+#define VAM_SHADOW_TABLE_AMBIGUOUS 0xff     /* the table maps more than one range in the pair */
+#define VAM_SHADOW_TABLE_PROBES    32
 
 struct vam_shadow {
     unsigned max_pairs;
@@ -83,11 +105,24 @@ struct vam_shadow {
      * usable (the CR3 write fails with ERROR). */
     bool (*kernel_space_created)(be_space_t s, void *ctx);
     void *hook_ctx;
+    /* page-table tracking: on when the guest reports its page-table writes
+     * (vam_shadow_track_enable); a CR3 switch then keeps the translations */
+    bool tracking;
+    /* called by a CR3 write that switches spaces, before anything else: the
+     * caller reports the writes it logged (vam_shadow_pt_written) */
+    void (*pt_log_drain)(struct vam_shadow *sh, struct vam_vcpu *v, void *ctx);
+    struct vam_shadow_table *tables;
+    unsigned ntables;           /* a power of two */
+    uint32_t track_clock;
     /* statistics */
     uint64_t fills, injected, evictions;
     uint64_t renewals;          /* pairs given fresh spaces (evictions, reclaims) */
     uint64_t reclaims;          /* the back end ran out: every space started afresh */
     uint64_t fills_at_reclaim;
+    uint64_t switches_kept;     /* CR3 switches that kept the pair's translations */
+    uint64_t switches, reloads; /* CR3 writes to another space, of the same value */
+    uint64_t fills_user, fills_global;
+    uint64_t pt_writes, pt_unmaps, pt_pair_flushes, pt_lost, pt_table_resets;
 };
 
 /* max_pairs is clamped to 1..VAM_SHADOW_MAX_PAIRS.  Creates no spaces yet. */
@@ -131,5 +166,21 @@ void vam_shadow_flush_all(struct vam_shadow *sh, bool include_global);
 
 /* What went wrong in the last ERROR (static text). */
 const char *vam_shadow_error(const struct vam_shadow *sh);
+
+/*
+ * Page-table tracking.  After vam_shadow_track_enable(tables, n) (n a power
+ * of two; the array is the shadow's from then on), the caller promises to
+ * report every guest write of a page-table entry, with
+ * vam_shadow_pt_written(gpa of the entry), before the next CR3 write, or to
+ * call vam_shadow_pt_writes_lost() when it cannot.  CR3 writes that switch
+ * to another address space then keep the translations of the pair they
+ * activate; a CR3 write of the current value is still a flush (Linux's
+ * flush_tlb_local: writes it does not report, such as its clear_bit on a
+ * PTE, are followed by one), and invlpg and global flushes are unchanged.
+ */
+void vam_shadow_track_enable(struct vam_shadow *sh, struct vam_shadow_table *tables,
+                             unsigned n);
+void vam_shadow_pt_written(struct vam_shadow *sh, uint64_t entry_gpa);
+void vam_shadow_pt_writes_lost(struct vam_shadow *sh);
 
 #endif

@@ -49,6 +49,8 @@ struct vam_walk {
     bool global;                /* G in the leaf and CR4.PGE */
     bool dirty;                 /* D in the leaf (after this walk's update) */
     uint32_t error_code;        /* FAULT: the #PF error code the CPU would give */
+    unsigned levels;            /* OK: entries used, 1-4 (4 for a 4 KiB page) */
+    uint64_t entry_gpa[4];      /* OK: guest-physical address of each entry used, PML4E first */
 };
 
 /* Translates va for `access` (VAM_ACC_*).  Fills *w in every case. */
