@@ -25,6 +25,17 @@
  * PCIDs (Xen with XPTI) the toggle does not flush, so the VAM flushes
  * explicitly whenever it changes the installed space, and invalidates
  * entries it changes or removes in the installed space.
+ *
+ * Global translations are shared.  A global TLB entry is valid whatever
+ * CR3 holds, so one set of them may serve every kernel space: the kernel
+ * half's global translations live in shared L2 tables, one per 1 GiB region
+ * (an L3 entry), which every kernel space links the first time it maps a
+ * global page there.  A new space (a new process) thus starts with the
+ * guest kernel's whole working set instead of faulting it in page by page.
+ * A space that maps a non-global page in such a region unlinks it and gets
+ * a private L2 (early boot, before CR4.PGE).  The top 1 GiB, which holds
+ * the VAM's own guest-visible pages, is never shared.  Non-global flushes
+ * skip the shared tables; global flushes and invalidations clear them.
  */
 #include "xen-space.h"
 #include "hypercall.h"
@@ -57,6 +68,15 @@ static struct space spaces[BE_MAX_SPACES];
  * be_resume to install even if the space is already the installed one. */
 static be_space_t active_kernel = -1, active_user = -1, installed = -1;
 static bool reinstall;
+
+/* The shared L2 tables: region key (L4 slot << 9 | L3 index) + 1, pinned mfn. */
+#define SHARED_REGIONS 64
+static struct {
+    unsigned key;
+    unsigned long mfn;
+} shared[SHARED_REGIONS];
+static unsigned long shared_links, shared_unlinks;
+static bool is_shared_mfn(unsigned long mfn);
 
 static uint64_t entry_maddr(unsigned long table_mfn, unsigned index)
 {
@@ -152,7 +172,7 @@ void be_space_destroy(be_space_t s)
         doom((l4[i4] & PTE_ADDR) >> 12);
         const uint64_t *l3 = vamxen_mfn_to_va((l4[i4] & PTE_ADDR) >> 12);
         for (unsigned i3 = 0; i3 < 512; i3++) {
-            if (!(l3[i3] & PTE_P))
+            if (!(l3[i3] & PTE_P) || is_shared_mfn((l3[i3] & PTE_ADDR) >> 12))
                 continue;
             doom((l3[i3] & PTE_ADDR) >> 12);
             const uint64_t *l2 = vamxen_mfn_to_va((l3[i3] & PTE_ADDR) >> 12);
@@ -196,6 +216,50 @@ static bool va_allowed(uint64_t va)
     return vam_managed_slot((va >> 39) & 511);
 }
 
+/* Whether L3 entry `idx3` of L4 slot `slot` may link a shared L2: the kernel
+ * half, slots the VAM manages, not the top GiB (the VAM's own pages). */
+static bool region_shareable(unsigned slot, unsigned idx3)
+{
+    return slot >= 256 && vam_managed_slot(slot) && !(slot == 511 && idx3 == 511);
+}
+
+/* The shared L2 of a region, created (zeroed, pinned) if needed; 0 if no
+ * room or no frame. */
+static unsigned long shared_l2(unsigned slot, unsigned idx3)
+{
+    unsigned key = (slot << 9 | idx3) + 1;
+    for (unsigned i = 0; i < SHARED_REGIONS; i++) {
+        if (shared[i].key == key)
+            return shared[i].mfn;
+        if (shared[i].key)
+            continue;
+        unsigned long mfn = vamxen_alloc_pt_frame(0);
+        if (!mfn)
+            return 0;
+        vamxen_fill_frame(mfn, 0, 0);
+        mmuext(MMUEXT_PIN_L2_TABLE, mfn);
+        shared[i].key = key;
+        shared[i].mfn = mfn;
+        return mfn;
+    }
+    return 0;
+}
+
+static bool is_shared_mfn(unsigned long mfn)
+{
+    for (unsigned i = 0; i < SHARED_REGIONS && shared[i].key; i++)
+        if (shared[i].mfn == mfn)
+            return true;
+    return false;
+}
+
+/* An entry reached through a shared table changed: any kernel space
+ * installed may see it. */
+static bool shared_visible(void)
+{
+    return installed >= 0 && spaces[installed].kernel;
+}
+
 /* Installs frame `frame_mfn` at va with `perm`, creating tables as needed.
  * Replacing a present entry of the installed space invalidates it. */
 /* false: no page-table frame left for an intermediate table. */
@@ -204,7 +268,32 @@ static bool map_frame(be_space_t s, uint64_t va, unsigned long frame_mfn, unsign
 {
     unsigned long mfn = spaces[s].l4_mfn;
     const uint64_t *t = spaces[s].l4;
-    for (int level = 3; level >= 1; level--)
+    unsigned slot = (va >> 39) & 511, idx3 = (va >> 30) & 511;
+    bool via_shared = false;
+    if (!(t = next_level(mfn, t, slot, &mfn)))     /* the L3 is always the space's own */
+        return false;
+    if (spaces[s].kernel && region_shareable(slot, idx3)) {
+        uint64_t e = t[idx3];
+        bool linked = (e & PTE_P) && is_shared_mfn((e & PTE_ADDR) >> 12);
+        bool global = (perm & BE_GLOBAL) && !(soft_bits & PTE_VAM_OWNED);
+        if (global && !(e & PTE_P)) {
+            unsigned long l2 = shared_l2(slot, idx3);
+            if (l2) {
+                set_entry(mfn, idx3, (uint64_t)l2 << 12 | PTE_P | PTE_RW | PTE_US | PTE_A);
+                shared_links++;
+                linked = true;
+            }
+        } else if (!global && linked) {
+            /* a non-global page here: this space's own L2 from now on */
+            set_entry(mfn, idx3, 0);
+            if (s == installed)
+                mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+            shared_unlinks++;
+            linked = false;
+        }
+        via_shared = linked;
+    }
+    for (int level = 2; level >= 1; level--)
         if (!(t = next_level(mfn, t, (va >> (12 + 9 * level)) & 511, &mfn)))
             return false;
     bool was_present = t[(va >> 12) & 511] & PTE_P;
@@ -219,7 +308,7 @@ static bool map_frame(be_space_t s, uint64_t va, unsigned long frame_mfn, unsign
     if (!(perm & BE_X))
         pte |= PTE_NX;
     set_entry(mfn, (va >> 12) & 511, pte);
-    if (was_present && s == installed)
+    if (was_present && (s == installed || (via_shared && shared_visible())))
         invlpg(va);
     return true;
 }
@@ -272,16 +361,20 @@ unsigned vamxen_space_install_ops(bool guest_kernel, struct mmuext_op ops[2])
     return 2;
 }
 
-/* Walks to the L1 for va without creating tables; 0 if absent. */
-static unsigned long l1_of(be_space_t s, uint64_t va)
+/* Walks to the L1 for va without creating tables; 0 if absent.  *shared:
+ * the walk went through a shared L2. */
+static unsigned long l1_of(be_space_t s, uint64_t va, bool *via_shared)
 {
     unsigned long mfn = spaces[s].l4_mfn;
     const uint64_t *t = spaces[s].l4;
+    *via_shared = false;
     for (int level = 3; level >= 1; level--) {
         uint64_t e = t[(va >> (12 + 9 * level)) & 511];
         if (!(e & PTE_P))
             return 0;
         mfn = (e & PTE_ADDR) >> 12;
+        if (level == 2 && is_shared_mfn(mfn))
+            *via_shared = true;
         t = vamxen_mfn_to_va(mfn);
     }
     return mfn;
@@ -291,11 +384,12 @@ void be_unmap(be_space_t s, uint64_t va)
 {
     if (!space_ok(s))
         return;
-    unsigned long l1 = l1_of(s, va);
+    bool via_shared;
+    unsigned long l1 = l1_of(s, va, &via_shared);
     if (!l1 || !(vamxen_mfn_to_va(l1)[(va >> 12) & 511] & PTE_P))
         return;
     set_entry(l1, (va >> 12) & 511, 0);
-    if (s == installed)
+    if (s == installed || (via_shared && shared_visible()))
         invlpg(va);
 }
 
@@ -332,6 +426,7 @@ void be_flush(be_space_t s, bool include_global)
 {
     if (!space_ok(s))
         return;
+    bool shared_hit = false;
     const uint64_t *l4 = spaces[s].l4;
     for (unsigned i4 = 0; i4 < 512; i4++) {
         if (!(l4[i4] & PTE_P) || !vam_managed_slot(i4))
@@ -340,13 +435,17 @@ void be_flush(be_space_t s, bool include_global)
         for (unsigned i3 = 0; i3 < 512; i3++) {
             if (!(l3[i3] & PTE_P))
                 continue;
+            bool link = is_shared_mfn((l3[i3] & PTE_ADDR) >> 12);
+            if (link && !include_global)
+                continue;       /* shared tables hold global translations only */
+            shared_hit |= link;
             const uint64_t *l2 = vamxen_mfn_to_va((l3[i3] & PTE_ADDR) >> 12);
             for (unsigned i2 = 0; i2 < 512; i2++)
                 if (l2[i2] & PTE_P)
                     flush_l1((l2[i2] & PTE_ADDR) >> 12, include_global);
         }
     }
-    if (s == installed)
+    if (s == installed || (shared_hit && shared_visible()))
         mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0);
 }
 
@@ -354,6 +453,7 @@ bool vamxen_space_translates(be_space_t s, uint64_t va)
 {
     if (!space_ok(s))
         return false;
-    unsigned long l1 = l1_of(s, va);
+    bool via_shared;
+    unsigned long l1 = l1_of(s, va, &via_shared);
     return l1 && (vamxen_mfn_to_va(l1)[(va >> 12) & 511] & PTE_P);
 }

@@ -90,6 +90,8 @@ const char *vam_memsite_decode(const uint8_t *b, unsigned len, struct vam_memsit
         return "memory operand based on %rsp";
     if (byte && !rex && reg >= 4)
         reg -= 4;               /* %ah, %ch, %dh, %bh */
+    if (reg == R_RSP)           /* %rsp/%esp/%sp/%spl: the stub's call and push move it */
+        return "value register %rsp";
     size_t bad;
     if (!vam_is_nops(b + i, len - i, &bad))
         return "padding after the instruction is not NOPs";
@@ -196,6 +198,8 @@ enum vam_status vam_memsites_rewrite(const struct vam_guest *g, const struct vam
         }
         const uint8_t *orig = vam_guest_bytes(g, m->addr, m->len);
         uint8_t *mem = map(ctx, m->addr, m->len);
+        if (m->len < 5)
+            return site_fail(e, VAM_ERR_PAD, m, "shorter than a call rel32");
         if (!orig || !mem)
             return site_fail(e, VAM_ERR_PLACE, m, "its bytes are not mapped");
         if (memcmp(orig, mem, m->len) != 0)
@@ -215,7 +219,7 @@ enum vam_status vam_memsites_rewrite(const struct vam_guest *g, const struct vam
         const uint8_t *orig = vam_guest_bytes(g, m->addr, m->len);
         uint8_t *mem = map(ctx, m->addr, m->len);
         long off = stub_for(m, orig, stub_area, stub_size, &nstubs, log);
-        uint8_t site[32];
+        uint8_t site[UINT8_MAX];        /* any m->len */
         site[0] = 0xe8;
         put32(site + 1, (uint32_t)(int32_t)(int64_t)(stub_va + (uint64_t)off - (m->addr + 5)));
         vam_fill_nops(site + 5, m->len - 5u);

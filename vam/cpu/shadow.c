@@ -30,9 +30,12 @@ const char *vam_shadow_error(const struct vam_shadow *sh)
 }
 
 /* Flushes one pair: its non-global translations, or all of them. */
+static void pair_drop_tables(struct vam_shadow *sh, struct vam_shadow_pair *p);
+
 static void pair_flush(struct vam_shadow *sh, struct vam_shadow_pair *p, bool include_global)
 {
-    p->track_gen = ++sh->track_clock;      /* its table records describe nothing now */
+    pair_drop_tables(sh, p);        /* its table records describe nothing now */
+    p->untracked = false;
     if (include_global) {
         if (p->nonglobal_installed || p->global_installed) {
             be_flush(p->kernel, true);
@@ -63,6 +66,7 @@ static void pair_flush(struct vam_shadow *sh, struct vam_shadow_pair *p, bool in
  * pair).  false: no space could be had (the pair is then unused). */
 static bool pair_renew(struct vam_shadow *sh, struct vam_shadow_pair *p)
 {
+    pair_drop_tables(sh, p);
     be_space_destroy(p->kernel);
     be_space_destroy(p->user);
     uint64_t cr3 = p->cr3, last_use = p->last_use;
@@ -82,7 +86,6 @@ static bool pair_renew(struct vam_shadow *sh, struct vam_shadow_pair *p)
     p->kernel = k;
     p->user = u;
     p->flush_gen = sh->flush_gen;
-    p->track_gen = ++sh->track_clock;
     sh->renewals++;
     return true;
 }
@@ -95,6 +98,7 @@ static bool reclaim(struct vam_shadow *sh)
         struct vam_shadow_pair *p = &sh->pair[i];
         if (!p->used || (int)i == sh->active)
             continue;
+        pair_drop_tables(sh, p);
         be_space_destroy(p->kernel);
         be_space_destroy(p->user);
         cpu_zero(p, sizeof *p);
@@ -151,7 +155,6 @@ static int get_pair(struct vam_shadow *sh, uint64_t key)
             p->kernel = k;
             p->user = u;
             p->flush_gen = sh->flush_gen;
-            p->track_gen = ++sh->track_clock;
             return (int)i;
         }
     }
@@ -189,7 +192,7 @@ enum vam_shadow_result vam_shadow_set_cr3(struct vam_shadow *sh, struct vam_vcpu
         sh->switches++;
     else
         sh->reloads++;
-    if (sh->tracking && i != sh->active) {
+    if (sh->tracking && i != sh->active && !p->untracked) {
         if (p->flush_gen != sh->flush_gen)
             pair_flush(sh, p, true);
         else
@@ -235,59 +238,68 @@ static void note_large(struct vam_shadow *sh, struct vam_shadow_pair *p, uint64_
 
 /* ---- page-table tracking ------------------------------------------------------------ */
 
-static unsigned table_hash(const struct vam_shadow *sh, uint64_t frame, unsigned pair)
+static struct vam_shadow_table *rec(struct vam_shadow *sh, uint32_t ref)
 {
-    return (unsigned)(((frame * 0x9e3779b97f4a7c15ull) >> 32) + pair * 0x3d) & (sh->ntables - 1);
+    return ref ? &sh->tables[ref - 1] : 0;
 }
 
-/* The valid record of (frame, pair), or NULL. */
+/* The record of (frame, pair), or NULL. */
 static struct vam_shadow_table *table_find(struct vam_shadow *sh, uint64_t frame, unsigned pair)
 {
-    unsigned h = table_hash(sh, frame, pair);
-    for (unsigned n = 0; n < VAM_SHADOW_TABLE_PROBES; n++) {
-        struct vam_shadow_table *t = &sh->tables[(h + n) & (sh->ntables - 1)];
-        if (!t->frame)
-            return 0;
-        if (t->frame == frame + 1 && t->pair == pair && t->gen == sh->pair[pair].track_gen)
+    if (frame >= sh->nframes)
+        return 0;
+    for (struct vam_shadow_table *t = rec(sh, sh->frame_tables[frame]); t;
+         t = rec(sh, t->next_frame))
+        if (t->pair == pair)
             return t;
-    }
     return 0;
 }
 
-/* Forgets every record; what they described must go too. */
+/* Gives a pair's records back to the free list. */
+static void pair_drop_tables(struct vam_shadow *sh, struct vam_shadow_pair *p)
+{
+    uint32_t ref = p->tables;
+    while (ref) {
+        struct vam_shadow_table *t = rec(sh, ref);
+        uint32_t next = t->next_pair;
+        uint32_t *link = &sh->frame_tables[t->frame];
+        while (*link != ref)
+            link = &rec(sh, *link)->next_frame;
+        *link = t->next_frame;
+        t->next_pair = sh->free_tables;
+        sh->free_tables = ref;
+        ref = next;
+    }
+    p->tables = 0;
+}
+
+/* Every record free again, and what they described gone. */
 static void tables_reset(struct vam_shadow *sh)
 {
-    cpu_zero(sh->tables, sh->ntables * sizeof *sh->tables);
     for (unsigned i = 0; i < sh->max_pairs; i++)
         if (sh->pair[i].used)
             pair_flush(sh, &sh->pair[i], false);
     sh->pt_table_resets++;
 }
 
-/* The record of (frame, pair), made if needed (reusing a stale slot);
- * NULL when the table is too full (the caller resets). */
+/* The record of (frame, pair), made if needed; NULL when the frame is
+ * beyond the frame array or no record is free. */
 static struct vam_shadow_table *table_get(struct vam_shadow *sh, uint64_t frame, unsigned pair)
 {
-    unsigned h = table_hash(sh, frame, pair);
-    struct vam_shadow_table *free_slot = 0;
-    for (unsigned n = 0; n < VAM_SHADOW_TABLE_PROBES; n++) {
-        struct vam_shadow_table *t = &sh->tables[(h + n) & (sh->ntables - 1)];
-        bool stale = t->frame && (t->pair >= sh->max_pairs ||
-                                  t->gen != sh->pair[t->pair].track_gen);
-        if (t->frame == frame + 1 && t->pair == pair && !stale)
-            return t;
-        if (!free_slot && (!t->frame || stale))
-            free_slot = t;
-        if (!t->frame)
-            break;
-    }
-    if (!free_slot)
-        return 0;
-    cpu_zero(free_slot, sizeof *free_slot);
-    free_slot->frame = frame + 1;
-    free_slot->pair = (uint8_t)pair;
-    free_slot->gen = sh->pair[pair].track_gen;
-    return free_slot;
+    struct vam_shadow_table *t = table_find(sh, frame, pair);
+    if (t || frame >= sh->nframes || !sh->free_tables)
+        return t;
+    uint32_t ref = sh->free_tables;
+    t = rec(sh, ref);
+    sh->free_tables = t->next_pair;
+    cpu_zero(t, sizeof *t);
+    t->frame = frame;
+    t->pair = (uint8_t)pair;
+    t->next_frame = sh->frame_tables[frame];
+    sh->frame_tables[frame] = ref;
+    t->next_pair = sh->pair[pair].tables;
+    sh->pair[pair].tables = ref;
+    return t;
 }
 
 /* A non-global translation of va went into pair `pair`: note the entries
@@ -302,6 +314,10 @@ static void track_fill(struct vam_shadow *sh, int pair, uint64_t va, const struc
         if (level == 4)
             base = 0;
         struct vam_shadow_table *t = table_get(sh, frame, (unsigned)pair);
+        if (!t && frame >= sh->nframes) {
+            sh->pair[pair].untracked = true;
+            return;
+        }
         if (!t) {
             /* out of records: start over (everything non-global goes,
              * this translation included; the guest faults it back) */
@@ -318,43 +334,91 @@ static void track_fill(struct vam_shadow *sh, int pair, uint64_t va, const struc
     }
 }
 
-void vam_shadow_track_enable(struct vam_shadow *sh, struct vam_shadow_table *tables, unsigned n)
+void vam_shadow_track_enable(struct vam_shadow *sh, struct vam_shadow_table *tables, unsigned n,
+                             uint32_t *frames, uint64_t nframes)
 {
-    sh->tables = tables;
-    sh->ntables = n;
-    cpu_zero(tables, n * sizeof *tables);
-    sh->tracking = tables && n >= VAM_SHADOW_TABLE_PROBES && (n & (n - 1)) == 0;
     /* what is installed now was filled without records */
     for (unsigned i = 0; i < sh->max_pairs; i++)
         if (sh->pair[i].used)
             pair_flush(sh, &sh->pair[i], false);
+    sh->tables = tables;
+    sh->ntables = n;
+    sh->frame_tables = frames;
+    sh->nframes = frames ? nframes : 0;
+    if (frames)
+        cpu_zero(frames, nframes * sizeof *frames);
+    sh->free_tables = 0;
+    for (unsigned i = n; i > 0; i--) {
+        tables[i - 1].next_pair = sh->free_tables;
+        sh->free_tables = i;
+    }
+    sh->tracking = tables && n > 0 && frames && nframes > 0;
 }
 
-void vam_shadow_pt_written(struct vam_shadow *sh, uint64_t entry_gpa)
+static bool entry_used(const struct vam_shadow_table *t, unsigned idx)
+{
+    return (t->used[idx / 64] >> (idx % 64)) & 1;
+}
+
+void vam_shadow_pt_written_batch(struct vam_shadow *sh, const uint64_t *gpa, size_t n)
 {
     if (!sh->tracking)
         return;
-    sh->pt_writes++;
-    uint64_t frame = entry_gpa >> 12;
-    unsigned idx = (unsigned)(entry_gpa & 4095) / 8;
+    sh->pt_writes += n;
+    /* first the pairs a higher-level write empties (a process exiting:
+     * its PTEs are zapped, then its tables freed), so that their PTE
+     * writes cost nothing */
+    uint64_t doomed = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t frame = gpa[k] >> 12;
+        unsigned idx = (unsigned)(gpa[k] & 4095) / 8;
+        if (frame >= sh->nframes)
+            continue;
+        for (struct vam_shadow_table *t = rec(sh, sh->frame_tables[frame]); t;
+             t = rec(sh, t->next_frame))
+            if (t->level != 1 && entry_used(t, idx))
+                doomed |= 1ull << t->pair;
+    }
     for (unsigned i = 0; i < sh->max_pairs; i++) {
+        if (!((doomed >> i) & 1))
+            continue;
         struct vam_shadow_pair *p = &sh->pair[i];
-        if (!p->used)
+        sh->pt_pair_flushes++;
+        if ((int)i == sh->active) {
+            pair_flush(sh, p, false);
             continue;
-        struct vam_shadow_table *t = table_find(sh, frame, i);
-        if (!t || !((t->used[idx / 64] >> (idx % 64)) & 1))
+        }
+        /* an inactive space whose tables are being torn down (its
+         * process exited or exec'd): give it back whole, which is cheaper
+         * than emptying it and keeps live pairs from being evicted */
+        pair_drop_tables(sh, p);
+        be_space_destroy(p->kernel);
+        be_space_destroy(p->user);
+        cpu_zero(p, sizeof *p);
+        sh->pt_pairs_released++;
+    }
+    for (size_t k = 0; k < n; k++) {
+        uint64_t frame = gpa[k] >> 12;
+        unsigned idx = (unsigned)(gpa[k] & 4095) / 8;
+        if (frame >= sh->nframes)
             continue;
-        if (t->level == 1) {
+        for (struct vam_shadow_table *t = rec(sh, sh->frame_tables[frame]); t;
+             t = rec(sh, t->next_frame)) {
+            if (!entry_used(t, idx))
+                continue;
+            struct vam_shadow_pair *p = &sh->pair[t->pair];
             uint64_t va = t->va + ((uint64_t)idx << 12);
             be_unmap(p->kernel, va);
             be_unmap(p->user, va);
             t->used[idx / 64] &= ~(1ull << (idx % 64));
             sh->pt_unmaps++;
-        } else {
-            pair_flush(sh, p, false);
-            sh->pt_pair_flushes++;
         }
     }
+}
+
+void vam_shadow_pt_written(struct vam_shadow *sh, uint64_t entry_gpa)
+{
+    vam_shadow_pt_written_batch(sh, &entry_gpa, 1);
 }
 
 void vam_shadow_pt_writes_lost(struct vam_shadow *sh)
@@ -462,8 +526,10 @@ void vam_shadow_invlpg(struct vam_shadow *sh, uint64_t va)
 
 void vam_shadow_flush_all(struct vam_shadow *sh, bool include_global)
 {
-    if (include_global)
+    if (include_global) {
         sh->flush_gen++;
+        sh->global_flushes++;
+    }
     /* inactive pairs: non-global entries go at their next CR3 write anyway,
      * a full flush at their next activation (flush_gen) */
     if (sh->active >= 0)

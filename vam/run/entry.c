@@ -983,6 +983,8 @@ void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t ec, uint64_t
             }
         }
         struct vam_event ev;
+        if (vam_run.pt_logging && !vam_run_in_memstubs(r->rip))
+            vam_run_pt_log_drain();
         switch (vam_shadow_page_fault(&vam_run.tlb, V, cr2, ec, &ev)) {
         case VAM_SHADOW_OK:
             vam_run.page_faults_filled++;
@@ -1107,18 +1109,20 @@ void vam_run_report(void)
                               vam_kind_name(k, name), (unsigned long long)vam_run.stats.exec[k]);
         }
     vam_run_log("TLB: %llu fills (%llu in user mode, %llu global), %llu CR3 switches, %llu "
-                "CR3 reloads, %llu evictions, %llu renewals, %llu reclaims",
+                "CR3 reloads, %llu global flushes, %llu evictions, %llu renewals, %llu reclaims",
                 (unsigned long long)vam_run.tlb.fills,
                 (unsigned long long)vam_run.tlb.fills_user,
                 (unsigned long long)vam_run.tlb.fills_global,
                 (unsigned long long)vam_run.tlb.switches, (unsigned long long)vam_run.tlb.reloads,
+                (unsigned long long)vam_run.tlb.global_flushes,
                 (unsigned long long)vam_run.tlb.evictions,
                 (unsigned long long)vam_run.tlb.renewals, (unsigned long long)vam_run.tlb.reclaims);
     vam_run_log("VAM entries per site kind:%s", n ? buf : " none");
     if (vam_run.pt_logging)
         vam_run_log("page-table tracking: %u write sites, %u stubs; %llu CR3 switches kept "
                     "their translations; %llu logged writes in %llu drains, %llu translations "
-                    "removed, %llu spaces flushed for a higher-level write, %llu logs lost, "
+                    "removed, %llu spaces emptied for a higher-level write (%llu of them released), "
+                    "%llu logs lost, "
                     "%llu record resets, %llu step-outs of a stub",
                     vam_run.memsites_rewritten, vam_run.memstubs,
                     (unsigned long long)vam_run.tlb.switches_kept,
@@ -1126,6 +1130,7 @@ void vam_run_report(void)
                     (unsigned long long)vam_run.pt_log_drains,
                     (unsigned long long)vam_run.tlb.pt_unmaps,
                     (unsigned long long)vam_run.tlb.pt_pair_flushes,
+                    (unsigned long long)vam_run.tlb.pt_pairs_released,
                     (unsigned long long)vam_run.tlb.pt_lost,
                     (unsigned long long)vam_run.tlb.pt_table_resets,
                     (unsigned long long)vam_run.step_outs);

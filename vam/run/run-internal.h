@@ -58,5 +58,6 @@ void vam_run_resume(struct vam_regs *r) __attribute__((noreturn));
 void vam_run_report(void);
 void vam_run_protect_hot(bool protect);
 bool vam_run_in_memstubs(uint64_t rip);
+void vam_run_pt_log_drain(void);
 
 #endif

@@ -44,6 +44,8 @@ static volatile uint64_t ptlog_ring[VAM_RUN_PTLOG_ENTRIES] __attribute__((aligne
 static struct vam_memsite memsites[MAX_MEMSITES];
 #define PT_TABLES 8192
 static struct vam_shadow_table pt_tables[PT_TABLES];
+#define PT_FRAMES (1u << 18)        /* guest RAM tracked: 1 GiB */
+static uint32_t pt_frames[PT_FRAMES];
 
 #define MAX_SITES 16384
 static struct vam_site sites[MAX_SITES];
@@ -246,34 +248,49 @@ bool vam_run_in_memstubs(uint64_t rip)
     return rip >= VAM_RUN_MEMSTUBS_VA && rip < VAM_RUN_MEMSTUBS_VA + VAM_RUN_MEMSTUBS_PAGES * 4096ull;
 }
 
-/* Before a CR3 write switches spaces: every page-table write the guest
- * logged since the last switch goes to the shadow.  The log holds guest-
- * virtual addresses of entries (the kernel's direct map); one that does not
+/* Every page-table write the guest logged since the last drain goes to the
+ * shadow: before a CR3 write switches spaces (the space switched to must be
+ * current) and before a fill (a write logged before the fill is already in
+ * what the fill installs; drained later it would remove a good
+ * translation).  Never while the guest is inside a stub, which may have
+ * counted its entry without writing it yet.  The log holds guest-virtual
+ * addresses of entries (the kernel's direct map); one that does not
  * translate is ignored (the guest can write the log, it only hurts itself). */
-static void pt_log_drain(struct vam_shadow *sh, struct vam_vcpu *v, void *ctx)
+void vam_run_pt_log_drain(void)
 {
-    (void)ctx;
+    static uint64_t gpas[VAM_RUN_PTLOG_ENTRIES];
+    struct vam_shadow *sh = &vam_run.tlb;
     uint32_t count = ptlog_count_page[0];
     uint32_t pending = count - vam_run.pt_log_consumed;
+    if (!pending)
+        return;
     vam_run.pt_log_drains++;
+    vam_run.pt_log_consumed = count;
     if (pending > VAM_RUN_PTLOG_ENTRIES) {
         vam_shadow_pt_writes_lost(sh);      /* the ring overflowed */
-    } else {
-        uint64_t page = 1, page_gpa = 0;    /* one-page translation cache */
-        for (uint32_t i = vam_run.pt_log_consumed; i != count; i++) {
-            uint64_t va = ptlog_ring[i & (VAM_RUN_PTLOG_ENTRIES - 1)];
-            if ((va & ~0xfffull) != page) {
-                struct vam_walk w;
-                if (vam_walk(v, va, VAM_ACC_READ, &w) != VAM_WALK_OK)
-                    continue;
-                page = va & ~0xfffull;
-                page_gpa = w.gpa & ~0xfffull;
-            }
-            vam_shadow_pt_written(sh, page_gpa | (va & 0xff8));
-        }
-        vam_run.pt_log_entries += pending;
+        return;
     }
-    vam_run.pt_log_consumed = count;
+    uint64_t page = 1, page_gpa = 0;        /* one-page translation cache */
+    size_t n = 0;
+    for (uint32_t i = count - pending; i != count; i++) {
+        uint64_t va = ptlog_ring[i & (VAM_RUN_PTLOG_ENTRIES - 1)];
+        if ((va & ~0xfffull) != page) {
+            struct vam_walk w;
+            if (vam_walk(&vam_run.vcpu, va, VAM_ACC_READ, &w) != VAM_WALK_OK)
+                continue;
+            page = va & ~0xfffull;
+            page_gpa = w.gpa & ~0xfffull;
+        }
+        gpas[n++] = page_gpa | (va & 0xff8);
+    }
+    vam_run.pt_log_entries += pending;
+    vam_shadow_pt_written_batch(sh, gpas, n);
+}
+
+static void pt_log_drain(struct vam_shadow *sh, struct vam_vcpu *v, void *ctx)
+{
+    (void)sh, (void)v, (void)ctx;
+    vam_run_pt_log_drain();
 }
 
 static bool cmdline_has(const char *cmdline, const char *word)
@@ -564,7 +581,9 @@ void vam_fe_main(const uint8_t *module, uint64_t module_len, const char *vam_cmd
     vam_run.tlb.kernel_space_created = map_vam_pages;
     if (vam_run.pt_logging) {
         vam_run.tlb.pt_log_drain = pt_log_drain;
-        vam_shadow_track_enable(&vam_run.tlb, pt_tables, PT_TABLES);
+        uint64_t nframes = be_memory()->gpa_size >> 12;
+        vam_shadow_track_enable(&vam_run.tlb, pt_tables, PT_TABLES, pt_frames,
+                                nframes < PT_FRAMES ? nframes : PT_FRAMES);
     }
     vam_platform_init();
     vam_run_emul_init();

@@ -43,6 +43,7 @@
 #define VAM_SHADOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vam/backend.h"
@@ -61,7 +62,8 @@ struct vam_shadow_large {
 
 struct vam_shadow_pair {
     bool used;
-    uint32_t track_gen;         /* the pair's table records are valid while they carry this */
+    uint32_t tables;            /* its first table record (index + 1; 0: none) */
+    bool untracked;             /* a fill walked a table the records cannot hold */
     uint64_t cr3;               /* key: CR3 bits 51:12 */
     be_space_t kernel, user;
     uint64_t last_use;          /* LRU clock */
@@ -83,15 +85,15 @@ struct vam_shadow_pair {
  * cost nothing.
  */
 struct vam_shadow_table {
-    uint64_t frame;             /* guest-physical frame number + 1; 0 = slot never used */
+    uint64_t frame;             /* guest-physical frame number of the table */
     uint64_t va;                /* base of the range the table maps in the pair */
-    uint32_t gen;               /* == pair[pair].track_gen while valid */
+    uint32_t next_frame;        /* next record of the same frame (index + 1; 0: end) */
+    uint32_t next_pair;         /* next record of the same pair, or of the free list */
     uint8_t pair;
     uint8_t level;              /* 1 (PTEs) .. 4 (PML4); VAM_SHADOW_TABLE_AMBIGUOUS */
     uint64_t used[8];           /* entries walked by installed translations */
 };
 #define VAM_SHADOW_TABLE_AMBIGUOUS 0xff     /* the table maps more than one range in the pair */
-#define VAM_SHADOW_TABLE_PROBES    32
 
 struct vam_shadow {
     unsigned max_pairs;
@@ -112,8 +114,10 @@ struct vam_shadow {
      * caller reports the writes it logged (vam_shadow_pt_written) */
     void (*pt_log_drain)(struct vam_shadow *sh, struct vam_vcpu *v, void *ctx);
     struct vam_shadow_table *tables;
-    unsigned ntables;           /* a power of two */
-    uint32_t track_clock;
+    unsigned ntables;
+    uint32_t free_tables;       /* free list (index + 1) */
+    uint32_t *frame_tables;     /* per guest frame: its first record (index + 1) */
+    uint64_t nframes;
     /* statistics */
     uint64_t fills, injected, evictions;
     uint64_t renewals;          /* pairs given fresh spaces (evictions, reclaims) */
@@ -122,7 +126,8 @@ struct vam_shadow {
     uint64_t switches_kept;     /* CR3 switches that kept the pair's translations */
     uint64_t switches, reloads; /* CR3 writes to another space, of the same value */
     uint64_t fills_user, fills_global;
-    uint64_t pt_writes, pt_unmaps, pt_pair_flushes, pt_lost, pt_table_resets;
+    uint64_t global_flushes;    /* CR4/CR0/EFER writes that flush global translations too */
+    uint64_t pt_writes, pt_unmaps, pt_pair_flushes, pt_pairs_released, pt_lost, pt_table_resets;
 };
 
 /* max_pairs is clamped to 1..VAM_SHADOW_MAX_PAIRS.  Creates no spaces yet. */
@@ -168,8 +173,10 @@ void vam_shadow_flush_all(struct vam_shadow *sh, bool include_global);
 const char *vam_shadow_error(const struct vam_shadow *sh);
 
 /*
- * Page-table tracking.  After vam_shadow_track_enable(tables, n) (n a power
- * of two; the array is the shadow's from then on), the caller promises to
+ * Page-table tracking.  After vam_shadow_track_enable(tables, n, frames,
+ * nframes) (the arrays are the shadow's from then on: n records, and one
+ * word per guest frame below nframes; a fill through a table above that
+ * leaves its pair flushed at switches, as without tracking), the caller promises to
  * report every guest write of a page-table entry, with
  * vam_shadow_pt_written(gpa of the entry), before the next CR3 write, or to
  * call vam_shadow_pt_writes_lost() when it cannot.  CR3 writes that switch
@@ -179,8 +186,11 @@ const char *vam_shadow_error(const struct vam_shadow *sh);
  * PTE, are followed by one), and invlpg and global flushes are unchanged.
  */
 void vam_shadow_track_enable(struct vam_shadow *sh, struct vam_shadow_table *tables,
-                             unsigned n);
+                             unsigned n, uint32_t *frames, uint64_t nframes);
 void vam_shadow_pt_written(struct vam_shadow *sh, uint64_t entry_gpa);
+/* The same for n writes at once: pairs that one of them empties first, so
+ * the others cost nothing there. */
+void vam_shadow_pt_written_batch(struct vam_shadow *sh, const uint64_t *entry_gpa, size_t n);
 void vam_shadow_pt_writes_lost(struct vam_shadow *sh);
 
 #endif
