@@ -32,6 +32,6 @@ struct test_case {
 #define TEST_GROUP_END {0, 0}
 
 extern const struct test_case walk_tests[], shadow_tests[], inject_tests[], iret_tests[],
-    syscall_tests[], irq_tests[], desc_tests[];
+    syscall_tests[], irq_tests[], desc_tests[], track_tests[];
 
 #endif

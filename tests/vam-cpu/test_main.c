@@ -30,7 +30,7 @@ static const struct {
 } groups[] = {
     {"walk", walk_tests},       {"shadow", shadow_tests}, {"inject", inject_tests},
     {"iret", iret_tests},       {"syscall", syscall_tests}, {"irq", irq_tests},
-    {"desc", desc_tests},
+    {"desc", desc_tests},       {"track", track_tests},
 };
 
 static unsigned run_group(const struct test_case *cases)
