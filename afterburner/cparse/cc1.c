@@ -21,6 +21,7 @@
  *   AFTERBURN_CPARSE_ON_ERROR=pass  compile the file unchanged (with a warning) when it does
  *                               not parse, instead of failing
  *   AFTERBURN_CPARSE_REPORT     append unclassified accesses to this file
+ *   AFTERBURN_CPARSE_LIST       append the rewritten accesses (--list lines) to this file
  *   AFTERBURN_CPARSE_QUIET=1    ... and only there, not to standard error
  *   AFTERBURN_CPARSE_STATS=1    print afterburn-cparse's counts for every file
  *   AFTERBURN_CPARSE_SAVE_DIR   keep a copy of every rewritten file here
@@ -358,6 +359,10 @@ int main(int argc, char **argv)
     }
     if (env_is("AFTERBURN_CPARSE_STATS", "1"))
         cv[n++] = "--stats";
+    if (env("AFTERBURN_CPARSE_LIST")) {
+        cv[n++] = "--list-file";
+        cv[n++] = (char *)env("AFTERBURN_CPARSE_LIST");
+    }
     cv[n++] = (char *)in;
     cv[n++] = "--";
     for (int i = 1; i < argc; i++)

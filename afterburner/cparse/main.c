@@ -2,7 +2,7 @@
  * afterburn-cparse: rewrite the sensitive memory accesses of one
  * preprocessed C file (see README.md).
  *
- *   afterburn-cparse --config FILE [-o OUT.i] [--list] [--stats] [--report FILE [--quiet]]
+ *   afterburn-cparse --config FILE [-o OUT.i] [--list] [--list-file F] [--stats] [--report FILE [--quiet]]
  *                    [--werror] [--dump] INPUT.i [-- CLANG-ARGS...]
  *
  * Exit status: 0 written; 1 the file does not parse (or --werror and an
@@ -29,6 +29,7 @@ static void usage(FILE *f)
           "               $AFTERBURN_CPARSE_CONFIG)\n"
           "  -o F         write the rewritten file to F (default: standard output)\n"
           "  --list       one line per rewritten access on standard output (needs -o)\n"
+          "  --list-file F  append the same lines to F (one write per file compiled)\n"
           "  --stats      counts per kind on standard error\n"
           "  --report F   also append every unclassified access to F\n"
           "  --quiet      unclassified accesses only to the --report file, not stderr\n"
@@ -119,7 +120,7 @@ static bool write_output(const char *path, const struct cp_buf *b)
     return ok;
 }
 
-static void print_list(const struct cp_result *res)
+static void print_list(FILE *f, const struct cp_result *res)
 {
     static const char *const shape[] = { "load", "store", "rmw", "load+store" };
     for (size_t i = 0; i < res->nedits; i++) {
@@ -137,10 +138,32 @@ static void print_list(const struct cp_result *res)
             kinds = both;
             break;
         }
-        printf("%s:%u: %s %s %u%s%s%s%s '%s' in %s\n", e->file, e->line, kinds, shape[e->shape],
+        fprintf(f, "%s:%u: %s %s %u%s%s%s%s '%s' in %s\n", e->file, e->line, kinds, shape[e->shape],
                e->width, e->is_volatile ? " volatile" : "", e->op[0] ? " " : "", e->op,
                e->postfix ? " (postfix)" : "", e->type, e->function);
     }
+}
+
+/* --list-file: the list appended with one write(), so that parallel
+ * compiles (a kernel build) do not interleave their lines. */
+static bool append_list(const char *path, const struct cp_result *res)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        return false;
+    print_list(m, res);
+    if (fclose(m) != 0) {
+        free(buf);
+        return false;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    bool ok = fd >= 0 && (len == 0 || write(fd, buf, len) == (ssize_t)len);
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return ok;
 }
 
 /* The original file a preprocessed text came from: its first line marker. */
@@ -179,12 +202,13 @@ static void print_stats(const char *name, const struct cp_result *res)
     fputc('\n', stderr);
 }
 
-enum { OPT_CONFIG = 256, OPT_LIST, OPT_STATS, OPT_REPORT, OPT_WERROR, OPT_DUMP, OPT_HELP,
+enum { OPT_CONFIG = 256, OPT_LIST, OPT_LIST_FILE, OPT_STATS, OPT_REPORT, OPT_WERROR, OPT_DUMP, OPT_HELP,
        OPT_QUIET };
 
 static const struct option long_options[] = {
     { "config", required_argument, NULL, OPT_CONFIG },
     { "list", no_argument, NULL, OPT_LIST },
+    { "list-file", required_argument, NULL, OPT_LIST_FILE },
     { "stats", no_argument, NULL, OPT_STATS },
     { "report", required_argument, NULL, OPT_REPORT },
     { "werror", no_argument, NULL, OPT_WERROR },
@@ -197,6 +221,7 @@ static const struct option long_options[] = {
 int main(int argc, char **argv)
 {
     struct cp_options opt = { 0 };
+    const char *list_file = NULL;
     opt.config_path = getenv("AFTERBURN_CPARSE_CONFIG");
     int c;
     while ((c = getopt_long(argc, argv, "+o:", long_options, NULL)) != -1) {
@@ -204,6 +229,7 @@ int main(int argc, char **argv)
         case 'o': opt.output = optarg; break;
         case OPT_CONFIG: opt.config_path = optarg; break;
         case OPT_LIST: opt.list = true; break;
+        case OPT_LIST_FILE: list_file = optarg; break;
         case OPT_STATS: opt.stats = true; break;
         case OPT_REPORT: opt.report_path = optarg; break;
         case OPT_WERROR: opt.werror = true; break;
@@ -285,8 +311,11 @@ int main(int argc, char **argv)
                 fprintf(stderr, "afterburn-cparse: cannot write %s\n",
                         opt.output ? opt.output : "standard output");
                 status = 2;
-            } else if (opt.list) {
-                print_list(&res);
+            } else {
+                if (opt.list)
+                    print_list(stdout, &res);
+                if (list_file && !append_list(list_file, &res))
+                    fprintf(stderr, "afterburn-cparse: warning: cannot append to %s\n", list_file);
             }
         }
         cp_buf_free(&out);
