@@ -42,8 +42,11 @@ Usage: $(basename "$0") [options]
   --build-dir DIR     CMake build directory (default: $build; or BUILD_DIR)
   --linux-work DIR    kernel work directory (default: <build>/linux, shared with ctest)
   --modes "M..."      modes to run, of: wall icount (default: "$modes")
-  --configs "C..."    configurations, of: native afterburnt paravirt xen (default:
-                      "$configs"; native is always run: ratios are to it)
+  --configs "C..."    configurations, of: native afterburnt paravirt xen annotated
+                      (default: "$configs"; native is always run: ratios are to it;
+                      annotated = the annotated kernel (afterburn-as + afterburn-cparse)
+                      under the VAM twice, with its page-table write log and with
+                      vam.ptlog=off)
   --pct N             iteration counts in percent of the defaults (default $pct)
   --icount-pct N      the same for icount mode only (default: --pct)
   --xen-pct N         the same for the two Xen configurations (paravirt, xen),
@@ -102,20 +105,22 @@ for m in $modes; do
   case $m in wall|icount) ;; *) die "unknown mode '$m' (wall, icount)" ;; esac
 done
 [ -n "$modes" ] || die "--modes is empty"
-run_afterburnt=0 run_xen=0 run_paravirt=0
+run_afterburnt=0 run_xen=0 run_paravirt=0 run_annotated=0
 for c in $configs; do
   case $c in
     native) ;;
     afterburnt) run_afterburnt=1 ;;
     paravirt) run_paravirt=1 ;;
     xen) run_xen=1 ;;
-    *) die "unknown configuration '$c' (native, afterburnt, paravirt, xen)" ;;
+    annotated) run_annotated=1 ;;
+    *) die "unknown configuration '$c' (native, afterburnt, paravirt, xen, annotated)" ;;
   esac
 done
 cfg_list="native"
 [ $run_afterburnt -eq 0 ] || cfg_list="$cfg_list afterburnt"
 [ $run_paravirt -eq 0 ] || cfg_list="$cfg_list paravirt"
 [ $run_xen -eq 0 ] || cfg_list="$cfg_list xen"
+[ $run_annotated -eq 0 ] || cfg_list="$cfg_list xen_annotated_nolog xen_annotated"
 # Iteration percentage of the Xen configurations in a mode whose native runs use $1.
 xen_pct_for() {
   if [ -n "$xen_pct" ]; then echo "$xen_pct"; else echo $(( $1 / 20 > 0 ? $1 / 20 : 1 )); fi
@@ -139,8 +144,9 @@ benchsrc=$root/tests/bench/guest
 targets=(afterburn-as)
 vam_xen=$build/bin/vam-xen.elf
 vam_pack=$build/bin/vam-pack
-[ $run_xen -eq 0 ] || targets+=(vam-xen.elf vam-pack)
-if [ $run_xen -eq 1 ] || [ $run_paravirt -eq 1 ]; then
+[ $run_xen -eq 0 ] && [ $run_annotated -eq 0 ] || targets+=(vam-xen.elf vam-pack)
+[ $run_annotated -eq 0 ] || targets+=(afterburn-cparse afterburn-cc1)
+if [ $run_xen -eq 1 ] || [ $run_paravirt -eq 1 ] || [ $run_annotated -eq 1 ]; then
   [ -f "${XEN_GZ:-/boot/xen-4.17-amd64.gz}" ] ||
     die "${XEN_GZ:-/boot/xen-4.17-amd64.gz} missing (xen-hypervisor-4.17-amd64: scripts/setup-deps.sh), or leave paravirt and xen out of --configs"
 fi
@@ -160,9 +166,11 @@ fi
 kernels=native
 [ $run_afterburnt -eq 0 ] && [ $run_xen -eq 0 ] || kernels="$kernels afterburnt"
 [ $run_paravirt -eq 0 ] || kernels="$kernels paravirt"
+[ $run_annotated -eq 0 ] || kernels="$kernels annotated"
 for variant in $kernels; do
   args=(--variant "$variant" --work-dir "$linux_work" -j "$jobs")
   [ "$variant" = afterburnt ] && args+=(--as-dir "$build/libexec/afterburn")
+  [ "$variant" = annotated ] && args+=(--as-dir "$build/libexec/afterburn-cparse")
   log "kernel [$variant]: guest/linux/build-kernel.sh ${args[*]}"
   bash "$guest/build-kernel.sh" "${args[@]}" > "$gdir/build-$variant.log" 2>&1 ||
     { tail -n 20 "$gdir/build-$variant.log" >&2; die "$variant kernel build failed (log: $gdir/build-$variant.log)"; }
@@ -232,7 +240,7 @@ xen_boot() {
     log "  FAILED after $secs s: $mode/$cfg (log: $lg)"
     grep -a '^run-xen:' "$lg.boot" >&2 || true
     cat "$lg.check" >&2
-    if [ "$cfg" = xen ]; then
+    if [ "$cfg" != paravirt ]; then
       log "  the VAM's last lines:"
       tr -d '\r' < "$lg" | grep -a '^VAM: ' | tail -n 6 | sed 's/^/    /' >&2 || true
     else
@@ -255,7 +263,7 @@ for r in $(seq 1 "$rounds"); do
       else
         khz=$host_khz p=$pct
       fi
-      [ "$cfg" != xen ] && [ "$cfg" != paravirt ] || p=$(xen_pct_for "$p")
+      case $cfg in xen|paravirt|xen_annotated*) p=$(xen_pct_for "$p") ;; esac
       workloads=bench
       [ $kbuild -eq 0 ] || workloads="bench kbuild"
       for wl in $workloads; do
@@ -272,6 +280,19 @@ for r in $(seq 1 "$rounds"); do
           img=$kb_initramfs mem=(-m 512) xb_qemu="-m 1024" xb_append="dom0_mem=512M"
           check=(--names kbuild) runflag=--kbuild
           log "round $r/$rounds, $mode, $cfg: booting the kernel build"
+        fi
+        if [ "$cfg" = xen_annotated ] || [ "$cfg" = xen_annotated_nolog ]; then
+          # the annotated kernel, the same pack, with and without the page-table log
+          pack=$gdir/xen-annotated-$mode-$wl.pack
+          "$vam_pack" -o "$pack" --kernel "$linux_work/annotated/vmlinux" --initrd "$img" \
+            --cmdline "console=ttyS0 panic=-1 $gparams afterburn_end=poweroff" > "$lg.pack" 2>&1 ||
+            { cat "$lg.pack" >&2; die "vam-pack failed"; }
+          vam_args=$wl
+          [ "$cfg" = xen_annotated ] || vam_args="$wl vam.ptlog=off"
+          xen_boot "$cfg" "$lg" "$vam_xen" "$vam_args" "$pack" --vam "${check[@]}"
+          rm -f "$pack"
+          runs+=("$runflag" "$mode:$cfg:$lg")
+          continue
         fi
         if [ "$cfg" = xen ]; then
           pack=$gdir/xen-$mode-$wl.pack
@@ -311,6 +332,8 @@ sha12() { [ -f "$1" ] && sha256sum "$1" | cut -c1-12 || echo "?"; }
 kinfo="native vmlinux $(cut -c1-12 "$linux_work/native/vmlinux.sha256")"
 case " $kernels " in *" afterburnt "*)
   kinfo="$kinfo, afterburnt $(cut -c1-12 "$linux_work/afterburnt/vmlinux.sha256")" ;; esac
+case " $kernels " in *" annotated "*)
+  kinfo="$kinfo, annotated $(cut -c1-12 "$linux_work/annotated/vmlinux.sha256")" ;; esac
 iters="${pct}% of the defaults (wall), ${icount_pct}% (icount)"
 meta=()
 if [ $run_paravirt -eq 1 ]; then
@@ -320,11 +343,14 @@ fi
 if [ $kbuild -eq 1 ]; then
   meta+=(--meta "kernel build=$(sed -n 's/^OBJS := //p' "$kb_initramfs.kbuild/Makefile") with Kbuild's commands, then ld -r into slice.o (image $(( $(stat -c %s "$kb_initramfs") / 1048576 )) MiB: gcc $(gcc -dumpfullversion), $(as --version | head -n 1 | sed 's/^GNU assembler //'), make $(make --version | head -n 1 | cut -d' ' -f3))")
 fi
-if [ $run_xen -eq 1 ] || [ $run_paravirt -eq 1 ]; then
+if [ $run_xen -eq 1 ] || [ $run_paravirt -eq 1 ] || [ $run_annotated -eq 1 ]; then
   iters="$iters; Xen: $(xen_pct_for "$pct")% (wall), $(xen_pct_for "$icount_pct")% (icount)"
 fi
 if [ $run_xen -eq 1 ]; then
   meta+=(--meta "Xen=the afterburnt vmlinux packed with the same initramfs and parameters (vam-pack), VAM $build/bin/vam-xen.elf $(sha12 "$vam_xen") (built $(date -u -r "$vam_xen" '+%H:%M UTC' 2>/dev/null || echo '?'); tree $src_rev at the run's start) as dom0 of $(basename "${XEN_GZ:-/boot/xen-4.17-amd64.gz}" .gz) under QEMU -cpu max,-smap,-smep -m 512, dom0_mem=128M, 94 MiB for Linux")
+fi
+if [ $run_annotated -eq 1 ]; then
+  meta+=(--meta "annotated=the annotated vmlinux (guest/linux/build-kernel.sh --variant annotated: afterburn-as and afterburn-cparse, $(sed -n 's/.*page-table tracking: \([0-9]* memory sites, [0-9]* page-table writes\).*/\1/p' "$(ls "$gdir"/logs/*-xen_annotated-r1.log 2>/dev/null | head -n 1)" 2>/dev/null | tr -d '\r' | head -n 1)) under the same VAM and machine as Xen, once with the page-table log and once with vam.ptlog=off")
 fi
 rc=0
 python3 "$benchsrc/bench-report.py" report --out "$out/guest-results" "${runs[@]}" \

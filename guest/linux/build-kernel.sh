@@ -27,7 +27,8 @@ Options:
                                  <cmake-build>/libexec/afterburn-cparse):
                                  afterburn-as plus afterburn-cparse's memory
                                  sites; its unclassified accesses go to
-                                 <work-dir>/annotated/cparse-report.txt
+                                 <work-dir>/annotated/cparse-report.txt, the
+                                 rewritten ones to cparse-list.txt
                      paravirt    CC=gcc, the reference config plus the Xen
                                  PV dom0 options of --pv-config (Linux's own
                                  para-virtualization, the thesis's XenoLinux);
@@ -296,6 +297,7 @@ if [ "$variant" = annotated ]; then
   # Appended to by every file compiled; it goes with the tree when that is
   # wiped (read it with sort -u: a recompiled file reports again).
   export AFTERBURN_CPARSE_REPORT="$obj_dir/cparse-report.txt"
+  export AFTERBURN_CPARSE_LIST="$obj_dir/cparse-list.txt"
 fi
 log "[$variant] building vmlinux: make -C $src_dir O=$obj_dir ARCH=x86 CC='$CC' -j$jobs vmlinux"
 t0=$(date +%s.%N)

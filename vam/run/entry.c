@@ -1108,8 +1108,9 @@ void vam_run_report(void)
             n += vam_snprintf(buf + n, sizeof buf - (size_t)n, " %s %llu",
                               vam_kind_name(k, name), (unsigned long long)vam_run.stats.exec[k]);
         }
-    vam_run_log("TLB: %llu fills (%llu in user mode, %llu global), %llu CR3 switches, %llu "
-                "CR3 reloads, %llu global flushes, %llu evictions, %llu renewals, %llu reclaims",
+    vam_run_log("TLB: %llu fills, %llu user-mode fills, %llu global fills, %llu CR3 switches, "
+                "%llu CR3 reloads, %llu global flushes, %llu evictions, %llu renewals, "
+                "%llu reclaims",
                 (unsigned long long)vam_run.tlb.fills,
                 (unsigned long long)vam_run.tlb.fills_user,
                 (unsigned long long)vam_run.tlb.fills_global,

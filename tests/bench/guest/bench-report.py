@@ -74,11 +74,18 @@ THESIS = {
 }
 
 CONFIGS = ["native", "afterburnt", "paravirt", "xen_afterburnt"]
+# The annotated kernel (afterburn-as + afterburn-cparse) under the VAM, with
+# its page-table writes logged (vam.ptlog=on, the default) and without
+# (vam.ptlog=off): the page-table annotation comparison (issue 7).
+PT_CONFIGS = ["xen_annotated", "xen_annotated_nolog"]
+XEN_CONFIGS = ("paravirt", "xen_afterburnt") + tuple(PT_CONFIGS)
 CONFIG_TITLE = {
     "native": "native",
     "afterburnt": "afterburnt (native)",
     "paravirt": "para-virt on Xen",
     "xen_afterburnt": "afterburnt on Xen (VAM)",
+    "xen_annotated": "annotated on Xen (VAM, page-table log)",
+    "xen_annotated_nolog": "annotated on Xen (VAM, vam.ptlog=off)",
 }
 MODE_TITLE = {
     "wall": "wall-clock (plain QEMU TCG)",
@@ -247,7 +254,7 @@ def combine(runs):
     return out
 
 
-def build_rows(data, modes, names=None):
+def build_rows(data, modes, names=None, extra=()):
     rows = []
     for mode in modes:
         per = data.get(mode, {})
@@ -256,7 +263,7 @@ def build_rows(data, modes, names=None):
             row = {"mode": mode, "benchmark": name, "what": WHAT[name]}
             nat = native.get(name)
             row["iters"] = nat["iters"] if nat else ""
-            for cfg in CONFIGS:
+            for cfg in CONFIGS + list(extra):
                 r = per.get(cfg, {}).get(name)
                 if cfg not in per:
                     for k in ("_us", "_med_us", "_ratio", "_iters"):
@@ -445,7 +452,52 @@ def kbuild_markdown(rows, kb_cpu):
     return out
 
 
-def markdown(rows, modes, meta, runs_info, vam, problems, kb_cpu=None):
+def ptlog_markdown(rows, modes, vam_pt):
+    """The annotated kernel on Xen with and without its page-table log,
+    beside the para-virtualized kernel: the thesis's goal for page-table
+    annotations (keep shadows across address-space switches)."""
+    have = [r for r in rows if r.get("xen_annotated_us") not in (None, "pending") or
+            r.get("xen_annotated_nolog_us") not in (None, "pending")]
+    if not have:
+        return []
+    div = lambda a, b: (a / b) if isinstance(a, float) and isinstance(b, float) and b else None  # noqa: E731
+    out = ["## Page-table annotations on Xen", "",
+           "The annotated kernel (guest/linux/build-kernel.sh --variant annotated: afterburn-as"
+           " plus afterburn-cparse) under the VAM, once with its page-table writes logged"
+           " (the VAM keeps each address space's translations across CR3 switches) and once"
+           " with `vam.ptlog=off` (the same binary; every switch flushes the space it activates),"
+           " beside the para-virtualized kernel. Microseconds per operation (kernel build:"
+           " seconds), the same iteration counts as the other Xen columns.", ""]
+    for mode in modes:
+        mr = [r for r in have if r["mode"] == mode]
+        if not mr:
+            continue
+        out.append("### %s" % MODE_TITLE.get(mode, mode))
+        out.append("")
+        out.append("| benchmark | para-virt | annotated, no log | annotated, log | log / no log"
+                   " | no log / para-virt | log / para-virt |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|")
+        for r in mr:
+            scale = 1e6 if r["benchmark"] == "kbuild" else 1
+            val = lambda k: (r[k] / scale) if isinstance(r.get(k), float) else r.get(k)  # noqa: E731
+            pv, off, on = val("paravirt_us"), val("xen_annotated_nolog_us"), val("xen_annotated_us")
+            out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                r["benchmark"] + (" (s)" if scale > 1 else ""),
+                cell(pv, fmt_us), cell(off, fmt_us), cell(on, fmt_us),
+                cell(div(on, off), fmt_ratio), cell(div(off, pv), fmt_ratio),
+                cell(div(on, pv), fmt_ratio)))
+        out.append("")
+        for cfg in PT_CONFIGS:
+            lines = vam_pt.get((mode, cfg), [])
+            if lines:
+                out.append("VAM (%s, microbenchmark boot):" % CONFIG_TITLE[cfg])
+                out.append("")
+                out += ["    " + ln for ln in lines]
+                out.append("")
+    return out
+
+
+def markdown(rows, modes, meta, runs_info, vam, problems, kb_cpu=None, vam_pt=None):
     out = []
     out.append("# Guest microbenchmarks: Linux 6.1 native, afterburnt, para-virtualized on Xen,"
                " and afterburnt on Xen (VAM), under QEMU")
@@ -490,6 +542,7 @@ def markdown(rows, modes, meta, runs_info, vam, problems, kb_cpu=None):
                 cell(r["thesis_pre_xeno_ratio"], fmt_ratio)))
         out.append("")
     out += kbuild_markdown(rows, kb_cpu)
+    out += ptlog_markdown(rows, modes, vam_pt or {})
     out += vam_markdown(vam, modes)
     if runs_info:
         out.append("Runs (QEMU wall seconds per boot, Xen's boot included for Xen; guest"
@@ -521,7 +574,7 @@ def markdown(rows, modes, meta, runs_info, vam, problems, kb_cpu=None):
 
 def write_csv(path, rows):
     cols = ["mode", "benchmark", "iters"]
-    for cfg in CONFIGS:
+    for cfg in CONFIGS + [c for c in PT_CONFIGS if rows and (c + "_us") in rows[0]]:
         cols += [cfg + "_us", cfg + "_med_us", cfg + "_ratio"]
     cols += ["paravirt_iters", "xen_afterburnt_iters", "pre_xeno_ratio"]
     cols += ["thesis_raw_us", "thesis_nop_ratio", "thesis_xeno_ratio", "thesis_pre_ratio",
@@ -692,15 +745,16 @@ def cmd_check(args):
 
 def cmd_report(args):
     data, modes, runs_info, failed = {}, [], [], False
-    rounds, vam, problems = {}, {}, []
+    rounds, vam, problems, vam_pt = {}, {}, [], {}
 
     def parse_spec(spec, flag):
         try:
             mode, cfg, log = spec.split(":", 2)
         except ValueError:
             sys.exit("bench-report: %s wants MODE:CONFIG:LOG, got %r" % (flag, spec))
-        if cfg not in CONFIGS:
-            sys.exit("bench-report: unknown config %r (one of %s)" % (cfg, ", ".join(CONFIGS)))
+        if cfg not in CONFIGS + PT_CONFIGS:
+            sys.exit("bench-report: unknown config %r (one of %s)"
+                     % (cfg, ", ".join(CONFIGS + PT_CONFIGS)))
         if mode not in modes:
             modes.append(mode)
         return mode, cfg, log
@@ -712,7 +766,7 @@ def cmd_report(args):
             results, probs = check_log(log, names)
         except OSError as e:
             results, probs = {}, ["cannot read the log: %s" % e]
-        if cfg in ("xen_afterburnt", "paravirt"):
+        if cfg in XEN_CONFIGS:
             try:
                 with open(log + ".boot", errors="replace") as f:
                     probs[:0] = [ln.strip() for ln in f
@@ -747,10 +801,13 @@ def cmd_report(args):
         mode, cfg, log = parse_spec(spec, "--run")
         results, probs = check_run(log, cfg, NAMES)
         vam_last = []
-        if cfg == "xen_afterburnt":
+        if cfg == "xen_afterburnt" or cfg in PT_CONFIGS:
             entries, kinds, vam_last = parse_vam(log)
             if entries or kinds:
-                vam[mode] = (entries, kinds)
+                if cfg == "xen_afterburnt":
+                    vam[mode] = (entries, kinds)
+                vam_pt[(mode, cfg)] = [ln for ln in vam_last
+                                       if ln.startswith(("VAM: TLB:", "VAM: page-table tracking:"))]
             else:
                 probs.append("no VAM counters in the log (the VAM did not reach its report)")
         note_problems(log, probs, vam_last)
@@ -762,7 +819,7 @@ def cmd_report(args):
     for spec in args.kbuild:
         mode, cfg, log = parse_spec(spec, "--kbuild")
         results, probs = check_run(log, cfg, ["kbuild"])
-        note_problems(log, probs, parse_vam(log)[2] if cfg == "xen_afterburnt" else [])
+        note_problems(log, probs, parse_vam(log)[2] if cfg in XEN_CONFIGS[1:] else [])
         prev = kb_data.get(mode, {}).get(cfg)
         r = results.get("kbuild")
         if r and positive(r.get("us")) and (prev is None or float(r["us"]) < float(prev["us"])):
@@ -776,13 +833,16 @@ def cmd_report(args):
         runs_info.append((mode, cfg + " (kbuild)", rounds[(mode, cfg, "kbuild")], secs, cs, "",
                           log.rsplit("/", 1)[-1]))
     combined = {m: {c: combine(v) for c, v in per.items()} for m, per in data.items()}
-    rows = build_rows(combined, modes)
+    extra = [c for c in PT_CONFIGS if any(c in per for per in data.values()) or
+             any(c in per for per in kb_data.values())]
+    rows = build_rows(combined, modes, extra=extra)
     if kb_data:
         kb_comb = {m: {c: ({"kbuild": {"us": float(r["us"]), "med_us": float(r["us"]), "iters": 1}}
                            if r else {}) for c, r in per.items()} for m, per in kb_data.items()}
-        rows += [r for r in build_rows(kb_comb, [m for m in modes if m in kb_comb], ["kbuild"])]
+        rows += [r for r in build_rows(kb_comb, [m for m in modes if m in kb_comb], ["kbuild"],
+                                       extra)]
     meta = [tuple(m.split("=", 1)) for m in args.meta]
-    md = markdown(rows, modes, meta, runs_info, vam, problems, kb_cpu)
+    md = markdown(rows, modes, meta, runs_info, vam, problems, kb_cpu, vam_pt)
     with open(args.out + ".md", "w") as f:
         f.write(md + "\n")
     write_csv(args.out + ".csv", rows)
