@@ -452,7 +452,7 @@ def kbuild_markdown(rows, kb_cpu):
     return out
 
 
-def ptlog_markdown(rows, modes, vam_pt):
+def ptlog_markdown(rows, modes, vam_pt, kb_cpu=None):
     """The annotated kernel on Xen with and without its page-table log,
     beside the para-virtualized kernel: the thesis's goal for page-table
     annotations (keep shadows across address-space switches)."""
@@ -487,6 +487,12 @@ def ptlog_markdown(rows, modes, vam_pt):
                 cell(div(on, off), fmt_ratio), cell(div(off, pv), fmt_ratio),
                 cell(div(on, pv), fmt_ratio)))
         out.append("")
+        cpu = [(c, (kb_cpu or {}).get((mode, c))) for c in ["paravirt"] + PT_CONFIGS]
+        if any(v for _, v in cpu):
+            out.append("Kernel build, the guest's CPU accounting (user s / system s): " +
+                       "; ".join("%s %s / %s" % (CONFIG_TITLE[c], v[0], v[1]) for c, v in cpu if v)
+                       + ".")
+            out.append("")
         for cfg in PT_CONFIGS:
             lines = vam_pt.get((mode, cfg), [])
             if lines:
@@ -542,7 +548,7 @@ def markdown(rows, modes, meta, runs_info, vam, problems, kb_cpu=None, vam_pt=No
                 cell(r["thesis_pre_xeno_ratio"], fmt_ratio)))
         out.append("")
     out += kbuild_markdown(rows, kb_cpu)
-    out += ptlog_markdown(rows, modes, vam_pt or {})
+    out += ptlog_markdown(rows, modes, vam_pt or {}, kb_cpu)
     out += vam_markdown(vam, modes)
     if runs_info:
         out.append("Runs (QEMU wall seconds per boot, Xen's boot included for Xen; guest"
