@@ -90,18 +90,23 @@ static bool pair_renew(struct vam_shadow *sh, struct vam_shadow_pair *p)
     return true;
 }
 
+/* An inactive pair given back whole: its spaces destroyed, the slot free. */
+static void pair_release(struct vam_shadow *sh, struct vam_shadow_pair *p)
+{
+    pair_drop_tables(sh, p);
+    be_space_destroy(p->kernel);
+    be_space_destroy(p->user);
+    cpu_zero(p, sizeof *p);
+}
+
 /* Every pair but the active one is destroyed and the active one renewed:
  * all of the back end's page-table frames come back. */
 static bool reclaim(struct vam_shadow *sh)
 {
     for (unsigned i = 0; i < sh->max_pairs; i++) {
         struct vam_shadow_pair *p = &sh->pair[i];
-        if (!p->used || (int)i == sh->active)
-            continue;
-        pair_drop_tables(sh, p);
-        be_space_destroy(p->kernel);
-        be_space_destroy(p->user);
-        cpu_zero(p, sizeof *p);
+        if (p->used && (int)i != sh->active)
+            pair_release(sh, p);
     }
     sh->reclaims++;
     sh->fills_at_reclaim = sh->fills;
@@ -391,10 +396,7 @@ void vam_shadow_pt_written_batch(struct vam_shadow *sh, const uint64_t *gpa, siz
         /* an inactive space whose tables are being torn down (its
          * process exited or exec'd): give it back whole, which is cheaper
          * than emptying it and keeps live pairs from being evicted */
-        pair_drop_tables(sh, p);
-        be_space_destroy(p->kernel);
-        be_space_destroy(p->user);
-        cpu_zero(p, sizeof *p);
+        pair_release(sh, p);
         sh->pt_pairs_released++;
     }
     for (size_t k = 0; k < n; k++) {
