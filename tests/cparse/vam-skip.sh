@@ -7,17 +7,8 @@
 #   vam-skip.sh VAM_LOAD_CHECK GCC_DIR INSPECT CONFIG VAMPROG.c WORKDIR
 set -u
 check=$1 gccdir=$2 inspect=$3 conf=$4 src=$5 work=$6
-rm -rf "$work"
-mkdir -p "$work"
-fail() { echo "FAIL: $*"; exit 1; }
-AFTERBURN_CPARSE_CONFIG=$conf gcc -B"$gccdir/" -no-integrated-cpp -O2 -ffreestanding \
-    -fno-pie -no-pie -nostdlib -static -Wl,--build-id=none -o "$work/prog" "$src" 2>"$work/build.err" || { cat "$work/build.err"; fail "build"; }
-"$inspect" "$work/prog" >"$work/inspect.out" || { cat "$work/inspect.out"; fail "afterburn-inspect"; }
-sites=$(sed -n 's/^.*: \([0-9]*\) sites, 0 mode markers, \([0-9]*\) memory sites; .*OK$/\1 \2/p' \
-        "$work/inspect.out")
-[ -n "$sites" ] || { cat "$work/inspect.out"; fail "no summary with memory sites"; }
-set -- $sites
-[ "$2" -gt 0 ] || fail "no memory sites"
+. "$(dirname "$0")/vamprog-build.sh"
+set -- "$prog_sites" "$prog_memsites"
 "$check" "$work/prog" >"$work/load.out" 2>&1
 st=$?
 cat "$work/load.out"

@@ -219,6 +219,16 @@ static uint64_t build_start_info(uint64_t at, uint64_t mem_bytes, const char *cm
     return at;
 }
 
+/* Whether the VAM's command line holds `word` as a whole word. */
+static bool cmdline_has(const char *cmdline, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = cmdline; *p; p++)
+        if (!memcmp(p, word, n) && (p == cmdline || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
+            return true;
+    return false;
+}
+
 /* ---- the VAM's pages in the guest's kernel spaces ------------------------------------ */
 
 static bool map_vam_pages(be_space_t s, void *ctx)
@@ -291,15 +301,6 @@ static void pt_log_drain(struct vam_shadow *sh, struct vam_vcpu *v, void *ctx)
 {
     (void)sh, (void)v, (void)ctx;
     vam_run_pt_log_drain();
-}
-
-static bool cmdline_has(const char *cmdline, const char *word)
-{
-    size_t n = strlen(word);
-    for (const char *p = cmdline; *p; p++)
-        if (!memcmp(p, word, n) && (p == cmdline || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
-            return true;
-    return false;
 }
 
 /* The page-table write sites of the guest (afterburn-cparse) into calls of
@@ -481,11 +482,7 @@ static uint64_t build_linux_boot(const struct vam_guest *g, uint64_t ram_end, co
  * vam.sti=call on the VAM's command line makes every sti a gate call. */
 static unsigned rewrite_flags(const char *cmdline)
 {
-    unsigned flags = VAM_RW_STI_INLINE;
-    for (const char *p = cmdline; *p; p++)
-        if (!memcmp(p, "vam.sti=call", 12))
-            flags &= ~(unsigned)VAM_RW_STI_INLINE;
-    return flags;
+    return cmdline_has(cmdline, "vam.sti=call") ? 0u : VAM_RW_STI_INLINE;
 }
 
 void vam_fe_main(const uint8_t *module, uint64_t module_len, const char *vam_cmdline)
