@@ -12,46 +12,28 @@
 
 #include <afterburn/abi.h>
 
-#define MAX_INSN_LEN 15
+#include "decode-internal.h"
 
-/* Everything known about the instruction so far. */
-struct ctx {
-    const uint8_t *p;
-    size_t n;           /* bytes available */
-    size_t i;           /* next byte */
-    bool truncated;     /* tried to read past n */
-    /* prefixes */
-    bool opsz;          /* 66 */
-    bool adsz;          /* 67 */
-    bool lock;          /* f0 */
-    uint8_t rep;        /* last of f2/f3, or 0 */
-    uint8_t seg;        /* FS or GS from the last of 64/65, or VAM_SREG_NONE */
-    uint8_t rex;        /* REX directly before the opcode, or 0 */
-    /* ModRM */
-    uint8_t mod, reg, rm;
-    struct vam_insn *out;
-};
+/* ---- the cursor, shared with vam/mmio.c (decode-internal.h) ---------------- */
 
-static bool next(struct ctx *c, uint8_t *b)
+bool vam_dec_next(struct vam_dec *c, uint8_t *b)
 {
-    if (c->i >= c->n || c->i >= MAX_INSN_LEN) {
-        c->truncated = c->i >= c->n && c->i < MAX_INSN_LEN;
+    if (c->i >= c->n || c->i >= VAM_MAX_INSN_LEN) {
+        c->truncated = c->i >= c->n && c->i < VAM_MAX_INSN_LEN;
         return false;
     }
     *b = c->p[c->i++];
     return true;
 }
 
-static bool rex_w(const struct ctx *c) { return c->rex & 8; }
-static unsigned rex_r(const struct ctx *c) { return c->rex & 4 ? 8 : 0; }
-static unsigned rex_x(const struct ctx *c) { return c->rex & 2 ? 8 : 0; }
-static unsigned rex_b(const struct ctx *c) { return c->rex & 1 ? 8 : 0; }
-
-static void prefixes(struct ctx *c)
+void vam_dec_start(struct vam_dec *c, const uint8_t *p, size_t n)
 {
+    memset(c, 0, sizeof *c);
+    c->p = p;
+    c->n = n;
     c->seg = VAM_SREG_NONE;
     for (;;) {
-        if (c->i >= c->n || c->i >= MAX_INSN_LEN)
+        if (c->i >= c->n || c->i >= VAM_MAX_INSN_LEN)
             return;
         uint8_t b = c->p[c->i];
         switch (b) {
@@ -76,22 +58,10 @@ static void prefixes(struct ctx *c)
     }
 }
 
-/* Operand size of instructions whose default is 32 bits. */
-static uint8_t osize_default32(const struct ctx *c)
-{
-    return rex_w(c) ? 8 : c->opsz ? 2 : 4;
-}
-
-/* Operand size of instructions whose default is 64 bits (push/pop). */
-static uint8_t osize_default64(const struct ctx *c)
-{
-    return rex_w(c) || !c->opsz ? 8 : 2;
-}
-
-static bool modrm(struct ctx *c)
+bool vam_dec_modrm(struct vam_dec *c)
 {
     uint8_t m;
-    if (!next(c, &m))
+    if (!vam_dec_next(c, &m))
         return false;
     c->mod = m >> 6;
     c->reg = (m >> 3) & 7;
@@ -99,27 +69,25 @@ static bool modrm(struct ctx *c)
     return true;
 }
 
-static uint8_t default_segment(const struct ctx *c, uint8_t base)
+static uint8_t default_segment(const struct vam_dec *c, uint8_t base)
 {
     if (c->seg != VAM_SREG_NONE)
         return c->seg;      /* fs or gs */
     return base == 4 || base == 5 ? VAM_SREG_SS : VAM_SREG_DS;
 }
 
-static bool read_disp(struct ctx *c, unsigned size, int32_t *disp)
+static bool read_disp(struct vam_dec *c, unsigned size, int32_t *disp)
 {
     uint8_t b[4];
     for (unsigned k = 0; k < size; k++)
-        if (!next(c, &b[k]))
+        if (!vam_dec_next(c, &b[k]))
             return false;
     *disp = size == 1 ? (int8_t)b[0] : (int32_t)vam_le32(b);
     return true;
 }
 
-/* The memory operand of ModRM with mod != 3 (SIB and displacement). */
-static bool memory_operand(struct ctx *c)
+bool vam_dec_mem(struct vam_dec *c, struct vam_mem *m)
 {
-    struct vam_mem *m = &c->out->mem;
     m->base = VAM_REG_NONE;
     m->index = VAM_REG_NONE;
     m->scale = 0;
@@ -127,9 +95,9 @@ static bool memory_operand(struct ctx *c)
     unsigned disp_size = c->mod == 1 ? 1 : c->mod == 2 ? 4 : 0;
     if (c->rm == 4) {
         uint8_t sib;
-        if (!next(c, &sib))
+        if (!vam_dec_next(c, &sib))
             return false;
-        unsigned index = ((sib >> 3) & 7) | rex_x(c);
+        unsigned index = ((sib >> 3) & 7) | vam_dec_rex_x(c);
         unsigned base = sib & 7;
         if (index != 4) {
             m->index = (uint8_t)index;
@@ -138,18 +106,52 @@ static bool memory_operand(struct ctx *c)
         if (base == 5 && c->mod == 0)
             disp_size = 4;              /* no base, disp32 */
         else
-            m->base = (uint8_t)(base | rex_b(c));
+            m->base = (uint8_t)(base | vam_dec_rex_b(c));
     } else if (c->rm == 5 && c->mod == 0) {
         m->base = VAM_REG_RIP;
         disp_size = 4;
     } else {
-        m->base = (uint8_t)(c->rm | rex_b(c));
+        m->base = (uint8_t)(c->rm | vam_dec_rex_b(c));
     }
     if (disp_size && !read_disp(c, disp_size, &m->disp))
         return false;
     m->seg = default_segment(c, m->base);
+    return true;
+}
+
+/* ---- the sensitive set -------------------------------------------------------- */
+
+/* The sensitive decoder's state: the shared cursor and what it produces. */
+struct ctx {
+    struct vam_dec d;
+    struct vam_insn *out;
+};
+
+static bool next(struct ctx *c, uint8_t *b) { return vam_dec_next(&c->d, b); }
+static bool modrm(struct ctx *c) { return vam_dec_modrm(&c->d); }
+static bool rex_w(const struct ctx *c) { return vam_dec_rex_w(&c->d); }
+static unsigned rex_r(const struct ctx *c) { return vam_dec_rex_r(&c->d); }
+static unsigned rex_b(const struct ctx *c) { return vam_dec_rex_b(&c->d); }
+
+/* Operand size of instructions whose default is 32 bits. */
+static uint8_t osize_default32(const struct ctx *c)
+{
+    return vam_dec_osize32(&c->d);
+}
+
+/* Operand size of instructions whose default is 64 bits (push/pop). */
+static uint8_t osize_default64(const struct ctx *c)
+{
+    return rex_w(c) || !c->d.opsz ? 8 : 2;
+}
+
+/* The memory operand of ModRM with mod != 3 (SIB and displacement). */
+static bool memory_operand(struct ctx *c)
+{
+    if (!vam_dec_mem(&c->d, &c->out->mem))
+        return false;
     c->out->flags |= VAM_INSN_MEM;
-    if (c->seg != VAM_SREG_NONE)
+    if (c->d.seg != VAM_SREG_NONE)
         c->out->flags |= VAM_INSN_SEGOVR;
     return true;
 }
@@ -157,8 +159,8 @@ static bool memory_operand(struct ctx *c)
 /* r/m operand: a register (reg field of out) or memory.  False if truncated. */
 static bool rm_operand(struct ctx *c)
 {
-    if (c->mod == 3) {
-        c->out->reg = (uint8_t)(c->rm | rex_b(c));
+    if (c->d.mod == 3) {
+        c->out->reg = (uint8_t)(c->d.rm | rex_b(c));
         return true;
     }
     return memory_operand(c);
@@ -201,7 +203,7 @@ enum {
 /* Port I/O has no 64-bit form: REX.W makes the operand 32 bits, even with 66. */
 static unsigned io_size(const struct ctx *c, uint8_t opc)
 {
-    return opc & 1 ? (c->opsz && !rex_w(c) ? 2 : 4) : 1;
+    return opc & 1 ? (c->d.opsz && !rex_w(c) ? 2 : 4) : 1;
 }
 
 static enum step port_io(struct ctx *c, uint8_t opc)
@@ -223,15 +225,15 @@ static enum step string_io(struct ctx *c, uint8_t opc)
     unsigned size = io_size(c, opc);
     struct vam_mem *m = &c->out->mem;
     c->out->flags |= VAM_INSN_STRING | VAM_INSN_PORT_DX;
-    if (c->rep == 0xf3)
+    if (c->d.rep == 0xf3)
         c->out->flags |= VAM_INSN_REP;
-    else if (c->rep == 0xf2)
+    else if (c->d.rep == 0xf2)
         c->out->flags |= VAM_INSN_REPNE;
     m->index = VAM_REG_NONE;
     if (outs) {
         m->base = 6;    /* rsi */
-        m->seg = c->seg != VAM_SREG_NONE ? c->seg : VAM_SREG_DS;
-        if (c->seg != VAM_SREG_NONE)
+        m->seg = c->d.seg != VAM_SREG_NONE ? c->d.seg : VAM_SREG_DS;
+        if (c->d.seg != VAM_SREG_NONE)
             c->out->flags |= VAM_INSN_SEGOVR;
         return set(c, K_OUTS, VAM_OP_OUTS, size, VAM_DIR_WRITE);
     }
@@ -266,31 +268,31 @@ static enum step one_byte(struct ctx *c, uint8_t opc)
     case 0x8c:          /* mov sreg -> r/m */
         if (!modrm(c))
             return STEP_SHORT;
-        if (c->reg > VAM_SREG_GS)
+        if (c->d.reg > VAM_SREG_GS)
             return STEP_REJECT;
-        c->out->sysreg = c->reg;
+        c->out->sysreg = c->d.reg;
         if (!rm_operand(c))
             return STEP_SHORT;
-        return set(c, K_MOVSEG, VAM_OP_MOV_FROM_SEG, c->mod == 3 ? osize_default32(c) : 2,
+        return set(c, K_MOVSEG, VAM_OP_MOV_FROM_SEG, c->d.mod == 3 ? osize_default32(c) : 2,
                    VAM_DIR_READ);
     case 0x8e:          /* mov r/m16 -> sreg; %cs cannot be loaded */
         if (!modrm(c))
             return STEP_SHORT;
-        if (c->reg > VAM_SREG_GS || c->reg == VAM_SREG_CS)
+        if (c->d.reg > VAM_SREG_GS || c->d.reg == VAM_SREG_CS)
             return STEP_REJECT;
-        c->out->sysreg = c->reg;
+        c->out->sysreg = c->d.reg;
         if (!rm_operand(c))
             return STEP_SHORT;
-        return set(c, c->reg == VAM_SREG_SS ? K_MOVSS : K_MOVSEG, VAM_OP_MOV_TO_SEG, 2,
+        return set(c, c->d.reg == VAM_SREG_SS ? K_MOVSS : K_MOVSEG, VAM_OP_MOV_TO_SEG, 2,
                    VAM_DIR_WRITE);
     case 0xff:          /* /3 lcall m16:x, /5 ljmp m16:x */
         if (!modrm(c))
             return STEP_SHORT;
-        if ((c->reg != 3 && c->reg != 5) || c->mod == 3)
+        if ((c->d.reg != 3 && c->d.reg != 5) || c->d.mod == 3)
             return STEP_REJECT;
         if (!memory_operand(c))
             return STEP_SHORT;
-        return set(c, K_FARJUMP, c->reg == 3 ? VAM_OP_LCALL : VAM_OP_LJMP, osize_default32(c),
+        return set(c, K_FARJUMP, c->d.reg == 3 ? VAM_OP_LCALL : VAM_OP_LJMP, osize_default32(c),
                    VAM_DIR_NONE);
     default:
         return STEP_REJECT;
@@ -306,14 +308,14 @@ static enum step group_0f00(struct ctx *c)
                                       K_SEGCHECK, K_SEGCHECK };
     if (!modrm(c))
         return STEP_SHORT;
-    if (c->reg > 5)
+    if (c->d.reg > 5)
         return STEP_REJECT;
     if (!rm_operand(c))
         return STEP_SHORT;
-    bool store = c->reg < 2;
-    unsigned size = store && c->mod == 3 ? osize_default32(c) : 2;
-    unsigned dir = store ? VAM_DIR_READ : c->reg < 4 ? VAM_DIR_WRITE : VAM_DIR_NONE;
-    return set(c, kinds[c->reg], ops[c->reg], size, dir);
+    bool store = c->d.reg < 2;
+    unsigned size = store && c->d.mod == 3 ? osize_default32(c) : 2;
+    unsigned dir = store ? VAM_DIR_READ : c->d.reg < 4 ? VAM_DIR_WRITE : VAM_DIR_NONE;
+    return set(c, kinds[c->d.reg], ops[c->d.reg], size, dir);
 }
 
 /* 0f 01: descriptor tables, msw, invlpg, and the register-form group. */
@@ -321,11 +323,11 @@ static enum step group_0f01(struct ctx *c)
 {
     if (!modrm(c))
         return STEP_SHORT;
-    if (c->mod != 3) {
-        switch (c->reg) {
+    if (c->d.mod != 3) {
+        switch (c->d.reg) {
         case 0: case 1: case 2: case 3: {
             static const uint8_t ops[4] = { VAM_OP_SGDT, VAM_OP_SIDT, VAM_OP_LGDT, VAM_OP_LIDT };
-            unsigned reg = c->reg;
+            unsigned reg = c->d.reg;
             if (!memory_operand(c))
                 return STEP_SHORT;
             return set(c, reg < 2 ? K_STOREDT : K_LOADDT, ops[reg], 8,
@@ -347,19 +349,19 @@ static enum step group_0f01(struct ctx *c)
             return STEP_REJECT;
         }
     }
-    if (c->reg == 4) {
-        c->out->reg = (uint8_t)(c->rm | rex_b(c));
+    if (c->d.reg == 4) {
+        c->out->reg = (uint8_t)(c->d.rm | rex_b(c));
         return set(c, K_SMSW, VAM_OP_SMSW, osize_default32(c), VAM_DIR_READ);
     }
-    if (c->reg == 6) {
-        c->out->reg = (uint8_t)(c->rm | rex_b(c));
+    if (c->d.reg == 6) {
+        c->out->reg = (uint8_t)(c->d.rm | rex_b(c));
         return set(c, K_LMSW, VAM_OP_LMSW, 2, VAM_DIR_WRITE);
     }
-    uint8_t m = (uint8_t)(0xc0 | c->reg << 3 | c->rm);
+    uint8_t m = (uint8_t)(0xc0 | c->d.reg << 3 | c->d.rm);
     if (m == 0xf8)
         return set(c, K_SWAPGS, VAM_OP_SWAPGS, 0, VAM_DIR_NONE);
     /* The rest take no 66/F2/F3: with one they are other instructions or invalid. */
-    if (c->opsz || c->rep)
+    if (c->d.opsz || c->d.rep)
         return STEP_REJECT;
     switch (m) {
     case 0xc8: return set(c, K_MONITOR, VAM_OP_MONITOR, 0, VAM_DIR_NONE);
@@ -379,11 +381,11 @@ static enum step mov_crdr(struct ctx *c, uint8_t opc)
     if (!modrm(c))
         return STEP_SHORT;
     bool cr = !(opc & 1), to = opc & 2;
-    unsigned n = c->reg | rex_r(c);
+    unsigned n = c->d.reg | rex_r(c);
     if (cr ? !(n == 0 || n == 2 || n == 3 || n == 4 || n == 8) : n > 7)
         return STEP_REJECT;
     c->out->sysreg = (uint8_t)n;
-    c->out->reg = (uint8_t)(c->rm | rex_b(c));
+    c->out->reg = (uint8_t)(c->d.rm | rex_b(c));
     unsigned op = cr ? (to ? VAM_OP_MOV_TO_CR : VAM_OP_MOV_FROM_CR)
                      : (to ? VAM_OP_MOV_TO_DR : VAM_OP_MOV_FROM_DR);
     return set(c, cr ? K_MOVCR : K_MOVDR, op, 8, to ? VAM_DIR_WRITE : VAM_DIR_READ);
@@ -398,18 +400,18 @@ static enum step two_byte(struct ctx *c, uint8_t opc)
         if (!modrm(c))
             return STEP_SHORT;
         c->out->reg2 = VAM_REG_NONE;
-        if (c->mod == 3)
-            c->out->reg2 = (uint8_t)(c->rm | rex_b(c));
+        if (c->d.mod == 3)
+            c->out->reg2 = (uint8_t)(c->d.rm | rex_b(c));
         else if (!memory_operand(c))
             return STEP_SHORT;
-        c->out->reg = (uint8_t)(c->reg | rex_r(c));
+        c->out->reg = (uint8_t)(c->d.reg | rex_r(c));
         return set(c, K_SEGCHECK, opc == 2 ? VAM_OP_LAR : VAM_OP_LSL, osize_default32(c),
                    VAM_DIR_NONE);
     case 0x06: return set(c, K_CLTS, VAM_OP_CLTS, 0, VAM_DIR_NONE);
     case 0x07: return set(c, K_SYSRET, VAM_OP_SYSRET, rex_w(c) ? 8 : 4, VAM_DIR_NONE);
     case 0x08: return set(c, K_CACHEFLUSH, VAM_OP_INVD, 0, VAM_DIR_NONE);
     case 0x09:
-        return set(c, K_CACHEFLUSH, c->rep == 0xf3 ? VAM_OP_WBNOINVD : VAM_OP_WBINVD, 0,
+        return set(c, K_CACHEFLUSH, c->d.rep == 0xf3 ? VAM_OP_WBNOINVD : VAM_OP_WBINVD, 0,
                    VAM_DIR_NONE);
     case 0x20: case 0x21: case 0x22: case 0x23:
         return mov_crdr(c, opc);
@@ -427,13 +429,13 @@ static enum step two_byte(struct ctx *c, uint8_t opc)
     case 0xae: {                /* F3 0f ae /0-/3, register form: rd/wr fs/gs base */
         if (!modrm(c))
             return STEP_SHORT;
-        if (c->rep != 0xf3 || c->mod != 3 || c->reg > 3)
+        if (c->d.rep != 0xf3 || c->d.mod != 3 || c->d.reg > 3)
             return STEP_REJECT;
         static const uint8_t ops[4] = { VAM_OP_RDFSBASE, VAM_OP_RDGSBASE, VAM_OP_WRFSBASE,
                                         VAM_OP_WRGSBASE };
-        c->out->reg = (uint8_t)(c->rm | rex_b(c));
-        return set(c, K_FSGSBASE, ops[c->reg], rex_w(c) ? 8 : 4,
-                   c->reg < 2 ? VAM_DIR_READ : VAM_DIR_WRITE);
+        c->out->reg = (uint8_t)(c->d.rm | rex_b(c));
+        return set(c, K_FSGSBASE, ops[c->d.reg], rex_w(c) ? 8 : 4,
+                   c->d.reg < 2 ? VAM_DIR_READ : VAM_DIR_WRITE);
     }
     case 0x38: {                /* 66 0f 38 82 /r: invpcid r64, m128 */
         uint8_t opc3;
@@ -443,9 +445,9 @@ static enum step two_byte(struct ctx *c, uint8_t opc)
             return STEP_REJECT;
         if (!modrm(c))
             return STEP_SHORT;
-        if (!c->opsz || c->rep || c->mod == 3)
+        if (!c->d.opsz || c->d.rep || c->d.mod == 3)
             return STEP_REJECT;
-        c->out->reg = (uint8_t)(c->reg | rex_r(c));
+        c->out->reg = (uint8_t)(c->d.reg | rex_r(c));
         if (!memory_operand(c))
             return STEP_SHORT;
         return set(c, K_INVPCID, VAM_OP_INVPCID, 8, VAM_DIR_NONE);
@@ -465,13 +467,13 @@ enum vam_decode_result vam_decode(const uint8_t *p, size_t n, unsigned mode,
     insn.reg = insn.reg2 = insn.sysreg = VAM_REG_NONE;
     insn.mem.base = insn.mem.index = VAM_REG_NONE;
     insn.mem.seg = VAM_SREG_NONE;
-    struct ctx c = { .p = p, .n = n, .out = &insn };
-    prefixes(&c);
+    struct ctx c = { .out = &insn };
+    vam_dec_start(&c.d, p, n);
     uint8_t opc;
     if (!next(&c, &opc))
-        return c.truncated ? VAM_DEC_TRUNCATED : VAM_DEC_NOT_SENSITIVE;
+        return c.d.truncated ? VAM_DEC_TRUNCATED : VAM_DEC_NOT_SENSITIVE;
     enum step s;
-    if (c.lock) {
+    if (c.d.lock) {
         s = STEP_REJECT;        /* none of these instructions takes LOCK */
     } else if (opc == 0x0f) {
         uint8_t opc2;
@@ -482,9 +484,9 @@ enum vam_decode_result vam_decode(const uint8_t *p, size_t n, unsigned mode,
     if (s == STEP_REJECT)
         return VAM_DEC_NOT_SENSITIVE;
     if (s == STEP_SHORT)        /* ran out of bytes, or past 15 */
-        return c.truncated ? VAM_DEC_TRUNCATED : VAM_DEC_NOT_SENSITIVE;
-    insn.len = (uint8_t)c.i;
-    insn.addrsize = c.adsz ? 4 : 8;
+        return c.d.truncated ? VAM_DEC_TRUNCATED : VAM_DEC_NOT_SENSITIVE;
+    insn.len = (uint8_t)c.d.i;
+    insn.addrsize = c.d.adsz ? 4 : 8;
     *out = insn;
     return VAM_DEC_OK;
 }
@@ -515,16 +517,16 @@ static unsigned modrm_len(const uint8_t *p, size_t n)
 unsigned vam_nop_len(const uint8_t *p, size_t n)
 {
     size_t i = 0;
-    while (i < n && i < MAX_INSN_LEN && (p[i] == 0x66 || p[i] == 0x2e))
+    while (i < n && i < VAM_MAX_INSN_LEN && (p[i] == 0x66 || p[i] == 0x2e))
         i++;
-    if (i >= n || i >= MAX_INSN_LEN)
+    if (i >= n || i >= VAM_MAX_INSN_LEN)
         return 0;
     if (p[i] == 0x90)
         return (unsigned)i + 1;
     if (p[i] != 0x0f || i + 2 >= n || p[i + 1] != 0x1f || ((p[i + 2] >> 3) & 7) != 0)
         return 0;
     unsigned m = modrm_len(p + i + 2, n - i - 2);
-    if (!m || i + 2 + m > MAX_INSN_LEN)
+    if (!m || i + 2 + m > VAM_MAX_INSN_LEN)
         return 0;
     return (unsigned)(i + 2 + m);
 }
@@ -582,7 +584,7 @@ const char *vam_sreg_name(unsigned sreg)
     return sreg < 6 ? names[sreg] : "?";
 }
 
-static const char *gpr_name(unsigned reg, unsigned size)
+const char *vam_gpr_name(unsigned reg, unsigned size)
 {
     static const char *const r64[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                          "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
@@ -592,22 +594,18 @@ static const char *gpr_name(unsigned reg, unsigned size)
     static const char *const r16[16] = { "ax", "cx", "dx", "bx", "sp", "bp", "si", "di",
                                          "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w",
                                          "r15w" };
+    /* with a REX prefix; ah, ch, dh, bh are the caller's (vam_mmio_format) */
+    static const char *const r8[16] = { "al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil",
+                                        "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b",
+                                        "r15b" };
     if (reg == VAM_REG_RIP)
         return size == 4 ? "eip" : "rip";
     if (reg > 15)
         return "?";
-    return size == 8 ? r64[reg] : size == 4 ? r32[reg] : size == 2 ? r16[reg] : "al";
+    return size == 8 ? r64[reg] : size == 4 ? r32[reg] : size == 2 ? r16[reg] : r8[reg];
 }
 
-/* A small appender over a fixed buffer. */
-struct text {
-    char *buf;
-    size_t size, len;
-};
-
-static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add(struct text *t, const char *fmt, ...)
+void vam_text_add(struct vam_text *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -618,128 +616,134 @@ static void add(struct text *t, const char *fmt, ...)
         t->len += (size_t)n;
 }
 
-static void add_mem(struct text *t, const struct vam_insn *i)
+void vam_text_mem(struct vam_text *t, const struct vam_mem *m, unsigned flags,
+                  unsigned addrsize)
 {
-    const struct vam_mem *m = &i->mem;
-    if (i->flags & VAM_INSN_SEGOVR)
-        add(t, "%%%s:", vam_sreg_name(m->seg));
+    if (flags & VAM_INSN_SEGOVR)
+        vam_text_add(t, "%%%s:", vam_sreg_name(m->seg));
     if (m->disp || (m->base == VAM_REG_NONE && m->index == VAM_REG_NONE))
-        add(t, m->disp < 0 ? "-0x%x" : "0x%x",
-            m->disp < 0 ? (unsigned)-(int64_t)m->disp : (unsigned)m->disp);
+        vam_text_add(t, m->disp < 0 ? "-0x%x" : "0x%x",
+                     m->disp < 0 ? (unsigned)-(int64_t)m->disp : (unsigned)m->disp);
     if (m->base == VAM_REG_NONE && m->index == VAM_REG_NONE)
         return;
-    add(t, "(");
+    vam_text_add(t, "(");
     if (m->base != VAM_REG_NONE)
-        add(t, "%%%s", gpr_name(m->base, i->addrsize));
+        vam_text_add(t, "%%%s", vam_gpr_name(m->base, addrsize));
     if (m->index != VAM_REG_NONE)
-        add(t, ",%%%s,%u", gpr_name(m->index, i->addrsize), m->scale);
-    add(t, ")");
+        vam_text_add(t, ",%%%s,%u", vam_gpr_name(m->index, addrsize), m->scale);
+    vam_text_add(t, ")");
 }
 
-/* The r/m operand: memory, or register reg of `size` bytes. */
-static void add_rm(struct text *t, const struct vam_insn *i, unsigned size)
-{
-    if (i->flags & VAM_INSN_MEM)
-        add_mem(t, i);
-    else
-        add(t, "%%%s", gpr_name(i->reg, size));
-}
-
-static char size_suffix(unsigned size)
+char vam_size_suffix(unsigned size)
 {
     return size == 1 ? 'b' : size == 2 ? 'w' : size == 4 ? 'l' : 'q';
 }
 
+static void add_mem(struct vam_text *t, const struct vam_insn *i)
+{
+    vam_text_mem(t, &i->mem, i->flags, i->addrsize);
+}
+
+/* The r/m operand: memory, or register reg of `size` bytes. */
+static void add_rm(struct vam_text *t, const struct vam_insn *i, unsigned size)
+{
+    if (i->flags & VAM_INSN_MEM)
+        add_mem(t, i);
+    else
+        vam_text_add(t, "%%%s", vam_gpr_name(i->reg, size));
+}
+
 int vam_insn_format(const struct vam_insn *i, char *buf, size_t size)
 {
-    struct text t = { buf, size, 0 };
+    struct vam_text t = { buf, size, 0 };
     const char *name = vam_op_name(i->op);
     if (size)
         buf[0] = 0;
     switch (i->op) {
     case VAM_OP_PUSHF: case VAM_OP_POPF: case VAM_OP_IRET: case VAM_OP_SYSRET:
     case VAM_OP_SYSEXIT:
-        add(&t, "%s%c", name, size_suffix(i->opsize));
+        vam_text_add(&t, "%s%c", name, vam_size_suffix(i->opsize));
         break;
     case VAM_OP_LRET:
-        add(&t, "lret%c", size_suffix(i->opsize));
+        vam_text_add(&t, "lret%c", vam_size_suffix(i->opsize));
         if (i->flags & VAM_INSN_IMM)
-            add(&t, " $0x%x", i->imm);
+            vam_text_add(&t, " $0x%x", i->imm);
         break;
     case VAM_OP_LJMP: case VAM_OP_LCALL:
-        add(&t, "%s%c *", name, size_suffix(i->opsize));
+        vam_text_add(&t, "%s%c *", name, vam_size_suffix(i->opsize));
         add_mem(&t, i);
         break;
     case VAM_OP_MOV_FROM_CR: case VAM_OP_MOV_FROM_DR:
-        add(&t, "mov %%%s%u, %%%s", i->op == VAM_OP_MOV_FROM_CR ? "cr" : "dr", i->sysreg,
-            gpr_name(i->reg, 8));
+        vam_text_add(&t, "mov %%%s%u, %%%s", i->op == VAM_OP_MOV_FROM_CR ? "cr" : "dr",
+                     i->sysreg, vam_gpr_name(i->reg, 8));
         break;
     case VAM_OP_MOV_TO_CR: case VAM_OP_MOV_TO_DR:
-        add(&t, "mov %%%s, %%%s%u", gpr_name(i->reg, 8), i->op == VAM_OP_MOV_TO_CR ? "cr" : "dr",
-            i->sysreg);
+        vam_text_add(&t, "mov %%%s, %%%s%u", vam_gpr_name(i->reg, 8),
+                     i->op == VAM_OP_MOV_TO_CR ? "cr" : "dr", i->sysreg);
         break;
     case VAM_OP_MOV_FROM_SEG:
-        add(&t, "mov %%%s, ", vam_sreg_name(i->sysreg));
+        vam_text_add(&t, "mov %%%s, ", vam_sreg_name(i->sysreg));
         add_rm(&t, i, i->opsize);
         break;
     case VAM_OP_MOV_TO_SEG:
-        add(&t, "mov ");
+        vam_text_add(&t, "mov ");
         add_rm(&t, i, 2);
-        add(&t, ", %%%s", vam_sreg_name(i->sysreg));
+        vam_text_add(&t, ", %%%s", vam_sreg_name(i->sysreg));
         break;
     case VAM_OP_PUSH_SEG: case VAM_OP_POP_SEG:
-        add(&t, "%s%c %%%s", i->op == VAM_OP_PUSH_SEG ? "push" : "pop", size_suffix(i->opsize),
-            vam_sreg_name(i->sysreg));
+        vam_text_add(&t, "%s%c %%%s", i->op == VAM_OP_PUSH_SEG ? "push" : "pop",
+                     vam_size_suffix(i->opsize), vam_sreg_name(i->sysreg));
         break;
     case VAM_OP_LMSW: case VAM_OP_SMSW: case VAM_OP_LLDT: case VAM_OP_LTR: case VAM_OP_SLDT:
     case VAM_OP_STR: case VAM_OP_VERR: case VAM_OP_VERW:
-        add(&t, "%s ", name);
+        vam_text_add(&t, "%s ", name);
         add_rm(&t, i, i->opsize);
         break;
     case VAM_OP_LGDT: case VAM_OP_LIDT: case VAM_OP_SGDT: case VAM_OP_SIDT: case VAM_OP_INVLPG:
-        add(&t, "%s ", name);
+        vam_text_add(&t, "%s ", name);
         add_mem(&t, i);
         break;
     case VAM_OP_LAR: case VAM_OP_LSL:
-        add(&t, "%s ", name);
+        vam_text_add(&t, "%s ", name);
         if (i->flags & VAM_INSN_MEM)
             add_mem(&t, i);
         else
-            add(&t, "%%%s", gpr_name(i->reg2, i->opsize));
-        add(&t, ", %%%s", gpr_name(i->reg, i->opsize));
+            vam_text_add(&t, "%%%s", vam_gpr_name(i->reg2, i->opsize));
+        vam_text_add(&t, ", %%%s", vam_gpr_name(i->reg, i->opsize));
         break;
     case VAM_OP_INVPCID:
-        add(&t, "invpcid ");
+        vam_text_add(&t, "invpcid ");
         add_mem(&t, i);
-        add(&t, ", %%%s", gpr_name(i->reg, 8));
+        vam_text_add(&t, ", %%%s", vam_gpr_name(i->reg, 8));
         break;
     case VAM_OP_IN:
         if (i->flags & VAM_INSN_PORT_DX)
-            add(&t, "in %%dx, %%%s", gpr_name(0, i->opsize));
+            vam_text_add(&t, "in %%dx, %%%s", vam_gpr_name(0, i->opsize));
         else
-            add(&t, "in $0x%x, %%%s", i->imm, gpr_name(0, i->opsize));
+            vam_text_add(&t, "in $0x%x, %%%s", i->imm, vam_gpr_name(0, i->opsize));
         break;
     case VAM_OP_OUT:
         if (i->flags & VAM_INSN_PORT_DX)
-            add(&t, "out %%%s, %%dx", gpr_name(0, i->opsize));
+            vam_text_add(&t, "out %%%s, %%dx", vam_gpr_name(0, i->opsize));
         else
-            add(&t, "out %%%s, $0x%x", gpr_name(0, i->opsize), i->imm);
+            vam_text_add(&t, "out %%%s, $0x%x", vam_gpr_name(0, i->opsize), i->imm);
         break;
     case VAM_OP_INS: case VAM_OP_OUTS:
-        add(&t, "%s%s%c", i->flags & VAM_INSN_REP ? "rep " : i->flags & VAM_INSN_REPNE ? "repne "
-                                                                                      : "",
-            name, size_suffix(i->opsize));
+        vam_text_add(&t, "%s%s%c",
+                     i->flags & VAM_INSN_REP ? "rep " : i->flags & VAM_INSN_REPNE ? "repne " : "",
+                     name, vam_size_suffix(i->opsize));
         if (i->flags & VAM_INSN_SEGOVR)
-            add(&t, " %%%s:(%%%s)", vam_sreg_name(i->mem.seg), gpr_name(6, i->addrsize));
+            vam_text_add(&t, " %%%s:(%%%s)", vam_sreg_name(i->mem.seg),
+                         vam_gpr_name(6, i->addrsize));
         break;
     case VAM_OP_INT:
-        add(&t, "int $0x%x", i->imm);
+        vam_text_add(&t, "int $0x%x", i->imm);
         break;
     case VAM_OP_RDFSBASE: case VAM_OP_RDGSBASE: case VAM_OP_WRFSBASE: case VAM_OP_WRGSBASE:
-        add(&t, "%s %%%s", name, gpr_name(i->reg, i->opsize));
+        vam_text_add(&t, "%s %%%s", name, vam_gpr_name(i->reg, i->opsize));
         break;
     default:
-        add(&t, "%s", name);
+        vam_text_add(&t, "%s", name);
         break;
     }
     return (int)t.len;

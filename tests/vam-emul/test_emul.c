@@ -7,6 +7,9 @@
  * guest memory, port traffic and TLB hooks.  An exception row also checks
  * that nothing changed (registers, vCPU and hot area byte for byte).
  *
+ * The ea group also checks vam_mmio_ea on the same operands decoded by the
+ * MMIO decoder (vam/mmio.h): both paths share vam_emul_mem_ea.
+ *
  * vam-emul-tests GROUP runs one group: ea, cr, msr, io, dt, cpuid, misc.
  */
 #include <stdio.h>
@@ -20,6 +23,7 @@
 #include "vam/decode.h"
 #include "vam/emul.h"
 #include "vam/inject.h"
+#include "vam/mmio.h"
 #include "vam/shadow.h"
 #include "vam/walk.h"
 
@@ -749,6 +753,34 @@ static const struct ea_row ea_rows[] = {
     {0},
 };
 
+/*
+ * The same operand through the MMIO path: the row's "0f 01 /r" becomes
+ * "8b /r" (a load into ModRM.reg's register), which vam_decode_mmio decodes
+ * and vam_mmio_ea resolves.  The instruction is one byte shorter, so a
+ * RIP-relative address is one less.
+ */
+static void check_mmio_ea(const struct ea_row *row, const struct vam_insn *insn)
+{
+    uint8_t bytes[15];
+    unsigned n = 0, k = 0;
+    while (row->bytes[k] != 0x0f)
+        bytes[n++] = row->bytes[k++];   /* prefixes */
+    bytes[n++] = 0x8b;
+    for (k += 2; k < row->n; k++)
+        bytes[n++] = row->bytes[k];
+    struct vam_mmio_insn mi;
+    enum vam_decode_result d = vam_decode_mmio(bytes, n, &mi);
+    CHECK_EQ(row->line, "mmio decode result", d, VAM_DEC_OK);
+    if (d != VAM_DEC_OK)
+        return;
+    CHECK_EQ(row->line, "mmio length", mi.len, n);
+    CHECK_EQ(row->line, "mmio base", mi.mem.base, insn->mem.base);
+    CHECK_EQ(row->line, "mmio index", mi.mem.index, insn->mem.index);
+    CHECK_EQ(row->line, "mmio segment", mi.mem.seg, insn->mem.seg);
+    CHECK_EQ(row->line, "mmio ea", vam_mmio_ea(&g.v, &g.r, &mi),
+             row->ea - (insn->mem.base == VAM_REG_RIP ? 1 : 0));
+}
+
 static unsigned run_ea(void)
 {
     unsigned n = 0;
@@ -765,6 +797,7 @@ static unsigned run_ea(void)
             for (const struct kv *kv = row->set; kv->loc != L_END; kv++)
                 set_loc(kv);
             CHECK_EQ(row->line, "ea", vam_emul_ea(&g.v, &g.r, &insn), row->ea);
+            check_mmio_ea(row, &insn);
         }
         printf("%s ea: %s\n", failures == before ? "ok  " : "FAIL", row->name);
     }

@@ -61,23 +61,29 @@ long zyref_corrections;
  * ignored" for this case), the processor and objdump agree: no base,
  * disp32.  The expected operand is corrected here.
  */
-static void set_mem(struct vam_insn *e, const ZydisDecodedInstruction *in,
-                    const ZydisDecodedOperand *o)
+void zyref_mem(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *o,
+               struct vam_mem *m, uint8_t *flags)
 {
-    e->mem.base = gpr(o->mem.base);
-    e->mem.index = gpr(o->mem.index);
-    e->mem.scale = o->mem.index == ZYDIS_REGISTER_NONE ? 0 : o->mem.scale;
-    e->mem.disp = o->mem.disp.has_displacement ? (int32_t)o->mem.disp.value : 0;
+    m->base = gpr(o->mem.base);
+    m->index = gpr(o->mem.index);
+    m->scale = o->mem.index == ZYDIS_REGISTER_NONE ? 0 : o->mem.scale;
+    m->disp = o->mem.disp.has_displacement ? (int32_t)o->mem.disp.value : 0;
     if (o->visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT && in->raw.sib.offset &&
         in->raw.modrm.mod == 0 && in->raw.sib.base == 5 && o->mem.base == ZYDIS_REGISTER_R13D &&
         in->raw.disp.size == 32) {
-        e->mem.base = VAM_REG_NONE;
-        e->mem.disp = (int32_t)in->raw.disp.value;
+        m->base = VAM_REG_NONE;
+        m->disp = (int32_t)in->raw.disp.value;
         zyref_corrections++;
     }
-    e->mem.seg = sreg(o->mem.segment);
-    if (e->mem.seg == VAM_SREG_FS || e->mem.seg == VAM_SREG_GS)
-        e->flags |= VAM_INSN_SEGOVR;
+    m->seg = sreg(o->mem.segment);
+    if (m->seg == VAM_SREG_FS || m->seg == VAM_SREG_GS)
+        *flags |= VAM_INSN_SEGOVR;
+}
+
+static void set_mem(struct vam_insn *e, const ZydisDecodedInstruction *in,
+                    const ZydisDecodedOperand *o)
+{
+    zyref_mem(in, o, &e->mem, &e->flags);
 }
 
 /* The explicit r/m-like operand i: register -> reg, memory -> mem. */

@@ -23,6 +23,12 @@ bool zyref_init(struct zyref *z);
 bool zyref_decode(const struct zyref *z, const uint8_t *p, size_t n, struct vam_insn *e,
                   char *text, size_t textlen);
 
+/* Memory operand o of in as the VAM describes it (base, index, scale, disp,
+ * effective segment; VAM_INSN_SEGOVR into *flags for FS/GS), with Zydis 4.0's
+ * 67 + REX.B + SIB-base-5 bug corrected (zyref.c). */
+void zyref_mem(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *o,
+               struct vam_mem *m, uint8_t *flags);
+
 /* How often a known Zydis 4.0 decoding bug was corrected (zyref.c). */
 extern long zyref_corrections;
 

@@ -14,24 +14,7 @@
 
 uint64_t *vam_emul_reg(struct vam_regs *r, unsigned num)
 {
-    switch (num & 15u) {
-    case 0: return &r->rax;
-    case 1: return &r->rcx;
-    case 2: return &r->rdx;
-    case 3: return &r->rbx;
-    case 4: return &r->rsp;
-    case 5: return &r->rbp;
-    case 6: return &r->rsi;
-    case 7: return &r->rdi;
-    case 8: return &r->r8;
-    case 9: return &r->r9;
-    case 10: return &r->r10;
-    case 11: return &r->r11;
-    case 12: return &r->r12;
-    case 13: return &r->r13;
-    case 14: return &r->r14;
-    default: return &r->r15;
-    }
+    return vam_regs_gpr(r, num);
 }
 
 static uint64_t reg_get(struct vam_regs *r, unsigned num)
@@ -51,23 +34,35 @@ static void reg_set(struct vam_regs *r, unsigned num, unsigned size, uint64_t va
     }
 }
 
+uint64_t vam_emul_mem_ea(const struct vam_vcpu *v, const struct vam_regs *r,
+                         const struct vam_mem *m, unsigned addrsize, unsigned len)
+{
+    uint64_t ea = (uint64_t)(int64_t)m->disp;
+    if (m->base == VAM_REG_RIP)
+        ea += r->rip + len;
+    else if (m->base != VAM_REG_NONE)
+        ea += reg_get((struct vam_regs *)r, m->base);
+    if (m->index != VAM_REG_NONE)
+        ea += reg_get((struct vam_regs *)r, m->index) * (m->scale ? m->scale : 1u);
+    if (addrsize == 4)
+        ea &= 0xffffffffull;
+    if (m->seg == VAM_SREG_FS)
+        ea += v->fs_base;
+    else if (m->seg == VAM_SREG_GS)
+        ea += v->gs_base;
+    return ea;
+}
+
 uint64_t vam_emul_ea(const struct vam_vcpu *v, const struct vam_regs *r,
                      const struct vam_insn *i)
 {
-    uint64_t ea = (uint64_t)(int64_t)i->mem.disp;
-    if (i->mem.base == VAM_REG_RIP)
-        ea += r->rip + i->len;
-    else if (i->mem.base != VAM_REG_NONE)
-        ea += reg_get((struct vam_regs *)r, i->mem.base);
-    if (i->mem.index != VAM_REG_NONE)
-        ea += reg_get((struct vam_regs *)r, i->mem.index) * (i->mem.scale ? i->mem.scale : 1u);
-    if (i->addrsize == 4)
-        ea &= 0xffffffffull;
-    if (i->mem.seg == VAM_SREG_FS)
-        ea += v->fs_base;
-    else if (i->mem.seg == VAM_SREG_GS)
-        ea += v->gs_base;
-    return ea;
+    return vam_emul_mem_ea(v, r, &i->mem, i->addrsize, i->len);
+}
+
+uint64_t vam_mmio_ea(const struct vam_vcpu *v, const struct vam_regs *r,
+                     const struct vam_mmio_insn *i)
+{
+    return vam_emul_mem_ea(v, r, &i->mem, i->addrsize, i->len);
 }
 
 static enum vam_emul_status raise(struct vam_emul *e, unsigned vector, uint32_t ec)

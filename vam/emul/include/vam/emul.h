@@ -21,6 +21,7 @@
 
 #include "vam/decode.h"
 #include "vam/inject.h"
+#include "vam/mmio.h"
 #include "vam/regs.h"
 #include "vam/vcpu.h"
 
@@ -100,13 +101,25 @@ enum vam_emul_status {
 enum vam_emul_status vam_emulate(struct vam_emul *e, struct vam_vcpu *v, struct vam_regs *regs,
                                  const struct vam_insn *insn, struct dm_iobus *bus);
 
-/* The effective (linear) address of insn's memory operand: base + index *
- * scale + disp (base RIP = the next instruction), truncated to 32 bits with
- * the 67 prefix, plus the FS or GS base for an FS/GS segment. */
+/* The effective (linear) address of memory operand m of an instruction of
+ * len bytes: base + index * scale + disp (base RIP = the next instruction,
+ * rip + len), truncated to 32 bits with addrsize 4 (the 67 prefix), plus the
+ * FS or GS base when m->seg is FS or GS (only an override makes it so).
+ * Every explicit memory operand the VAM emulates goes through here. */
+uint64_t vam_emul_mem_ea(const struct vam_vcpu *v, const struct vam_regs *regs,
+                         const struct vam_mem *m, unsigned addrsize, unsigned len);
+
+/* vam_emul_mem_ea for a sensitive instruction's operand (decode.h). */
 uint64_t vam_emul_ea(const struct vam_vcpu *v, const struct vam_regs *regs,
                      const struct vam_insn *insn);
 
-/* Hardware register number (0 = rax ... 15 = r15) to its slot in regs. */
+/* vam_emul_mem_ea for an MMIO instruction's operand (mmio.h): the linear
+ * address the guest meant, to check against the faulting address. */
+uint64_t vam_mmio_ea(const struct vam_vcpu *v, const struct vam_regs *regs,
+                     const struct vam_mmio_insn *insn);
+
+/* Hardware register number (0 = rax ... 15 = r15) to its slot in regs
+ * (vam_regs_gpr of regs.h). */
 uint64_t *vam_emul_reg(struct vam_regs *regs, unsigned num);
 
 /* The default CPUID policy: the raw leaf (e->cpuid_raw or the host's) with
