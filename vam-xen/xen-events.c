@@ -72,6 +72,19 @@ int vamxen_bind_virq(unsigned virq, vamxen_port_handler handler)
     return (int)bind.port;
 }
 
+int vamxen_bind_pirq(unsigned pirq, vamxen_port_handler handler)
+{
+    struct evtchn_bind_pirq bind = {.pirq = pirq, .flags = BIND_PIRQ__WILL_SHARE};
+    long rc = xen_hypercall2(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_pirq,
+                             (unsigned long)&bind);
+    if (rc)
+        return (int)(rc < 0 ? rc : -rc);
+    if (bind.port >= MAX_PORTS)
+        vamxen_panic("event port beyond the VAM's table", bind.port);
+    port_handlers[bind.port] = handler;
+    return (int)bind.port;
+}
+
 /* Called with events masked: from vamxen_event_callback when the VAM was
  * interrupted (in be_block), from vamxen_guest_event when the guest was. */
 void vamxen_handle_events(void)

@@ -13,6 +13,9 @@ typedef void (*vamxen_port_handler)(unsigned port);
 void vamxen_events_init(start_info_t *si);
 /* Binds a VIRQ on vCPU 0 to `handler`; returns the port. */
 int vamxen_bind_virq(unsigned virq, vamxen_port_handler handler);
+/* Binds a physical IRQ (PHYSDEVOP_map_pirq's pirq) to `handler`; returns
+ * the port, or Xen's negative error. */
+int vamxen_bind_pirq(unsigned pirq, vamxen_port_handler handler);
 /* Runs the handlers of the pending ports (events masked). */
 void vamxen_handle_events(void);
 

@@ -410,9 +410,18 @@ static void errors(void)
     CHECK_EQ(vam_shadow_page_fault(&sh, &g.v, KVA, 0, &ev), VAM_SHADOW_ERROR);
     CHECK(vam_shadow_error(&sh)[0] != 0);
     fake_refuse_va = 0;
-    /* a guest PTE pointing outside guest RAM */
+    /* a guest PTE pointing outside guest RAM: device memory for the caller
+     * (MMIO), nothing installed, the address reported */
     pt_map(g.cr3, 0x700000, RAM_SIZE, 1, PTE_P | PTE_RW, PTE_P | PTE_RW);
-    CHECK_EQ(vam_shadow_page_fault(&sh, &g.v, 0x700000, 0, &ev), VAM_SHADOW_ERROR);
+    uint64_t fills = sh.fills;
+    CHECK_EQ(vam_shadow_page_fault(&sh, &g.v, 0x700123, X86_PF_W, &ev), VAM_SHADOW_IO);
+    CHECK_EQ(sh.io_gpa, RAM_SIZE + 0x123);
+    CHECK_EQ(sh.io_faults, 1);
+    CHECK_EQ(sh.fills, fills);
+    /* ... but not when the guest's own tables forbid the access: its #PF */
+    pt_map(g.cr3, 0x701000, RAM_SIZE, 1, PTE_P, PTE_P | PTE_RW);
+    g.v.cr0 |= X86_CR0_WP;
+    CHECK_EQ(vam_shadow_page_fault(&sh, &g.v, 0x701000, X86_PF_W, &ev), VAM_SHADOW_INJECT);
 }
 
 const struct test_case shadow_tests[] = {

@@ -457,7 +457,12 @@ enum vam_shadow_result vam_shadow_page_fault(struct vam_shadow *sh, struct vam_v
     case VAM_WALK_NONCANONICAL:
         return error(sh, "page fault at a non-canonical address");
     case VAM_WALK_BAD_GPA:
-        return error(sh, "guest page table or page outside guest RAM");
+        if (w.io) {
+            sh->io_gpa = w.gpa;
+            sh->io_faults++;
+            return VAM_SHADOW_IO;
+        }
+        return error(sh, "guest page table outside guest RAM");
     }
 
     struct vam_shadow_pair *p = &sh->pair[sh->active];

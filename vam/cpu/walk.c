@@ -111,8 +111,16 @@ enum vam_walk_status vam_walk(struct vam_vcpu *v, uint64_t va, unsigned access,
     w->page_gpa = page;
     w->page_size = size;
     w->gpa = page | (va & (size - 1));
-    if (!vam_gpa_ptr(v, w->gpa, 1))
+    if (!vam_gpa_ptr(v, w->gpa, 1)) {
+        /* a valid translation to what is not RAM: device memory, maybe
+         * (nothing is marked accessed: the access does not complete here) */
+        w->io = true;
+        w->levels = used;
+        w->writable = rw;
+        w->user = us;
+        w->nx = nx;
         return VAM_WALK_BAD_GPA;
+    }
 
     /* accessed and dirty, as the CPU sets them: only when not yet set */
     for (unsigned i = 0; i < used; i++) {

@@ -24,6 +24,7 @@
 #include "afterburn/abi.h"
 #include "vam/desc.h"
 #include "vam/lib.h"
+#include "vam/mmio.h"
 #include "vam/walk.h"
 
 #define V (&vam_run.vcpu)
@@ -585,6 +586,7 @@ static void emulate(struct vam_regs *r, const struct vam_insn *d, uint64_t next)
         default:
             break;
         }
+        vam_platform_net_flush();
         return;
     case VAM_OP_SYSRET:
         if (d->opsize != 8)
@@ -599,6 +601,7 @@ static void emulate(struct vam_regs *r, const struct vam_insn *d, uint64_t next)
         default:
             break;
         }
+        vam_platform_net_flush();
         return;
     case VAM_OP_LRET:
         emulate_lret(r, d);
@@ -903,17 +906,24 @@ static bool kernel_rdtsc(struct vam_regs *r, uint64_t ec)
  * pushf and popf do not trap and would silently misbehave, which is why
  * vam/run/README.md ("Kernel self-patching") lists what the templates hold.
  * true: handled. */
+/* The guest kernel's instruction bytes at rip, as many of 15 as are mapped
+ * (an instruction may end near the end of a page); returns how many. */
+static unsigned fetch_insn(const struct vam_regs *r, uint8_t bytes[15])
+{
+    struct vam_walk w;
+    unsigned n = 15;
+    while (n && vam_gva_read(V, r->rip, bytes, n, VAM_ACC_FETCH, &w) != VAM_WALK_OK)
+        n--;
+    return n;
+}
+
 static bool unannotated_sensitive(struct vam_regs *r, unsigned vector, uint64_t ec)
 {
     uint8_t bytes[15];
     struct vam_insn d;
-    struct vam_walk w;
     if (V->cpl != 0)
         return false;
-    unsigned n = 15;
-    /* the instruction may end near the end of a page: read what is mapped */
-    while (n && vam_gva_read(V, r->rip, bytes, n, VAM_ACC_FETCH, &w) != VAM_WALK_OK)
-        n--;
+    unsigned n = fetch_insn(r, bytes);
     if (!n || vam_decode(bytes, n, AB_MODE_64, &d) != VAM_DEC_OK)
         return false;
     /* a #GP with a selector error code is a segment load that failed
@@ -931,6 +941,54 @@ static bool unannotated_sensitive(struct vam_regs *r, unsigned vector, uint64_t 
         vam_run.stats.exec[d.kind]++;
     emulate(r, &d, r->rip + d.len);
     return true;
+}
+
+/*
+ * A guest kernel access that its page tables map outside RAM (the shadow's
+ * VAM_SHADOW_IO, gpa = where cr2 lands): memory-mapped I/O.  The faulting
+ * instruction is decoded (the mov forms of readl/writel and friends,
+ * vam/mmio.h) and performed against the device that decodes the address;
+ * the translation is never installed, so every access comes back here
+ * (trap and emulate, thesis 4.2.4).  Nothing decoding it: reads return all
+ * ones and writes vanish, as a PC's bus does, reported the first times.
+ */
+static void emulate_mmio(struct vam_regs *r, uint64_t cr2, uint64_t gpa)
+{
+    uint8_t bytes[15];
+    struct vam_mmio_insn mi;
+    unsigned n = fetch_insn(r, bytes);
+    if (V->cpl != 0)
+        vam_run_fatal("guest user mode accessed device memory at %#llx (gpa %#llx, rip %#llx): "
+                      "not supported", (unsigned long long)cr2, (unsigned long long)gpa,
+                      (unsigned long long)r->rip);
+    if (!n || vam_decode_mmio(bytes, n, &mi) != VAM_DEC_OK)
+        vam_run_fatal("device memory at %#llx (gpa %#llx) accessed by rip %#llx with bytes "
+                      "%02x %02x %02x %02x %02x %02x: not a mov the VAM emulates",
+                      (unsigned long long)cr2, (unsigned long long)gpa,
+                      (unsigned long long)r->rip, bytes[0], bytes[1], bytes[2], bytes[3],
+                      bytes[4], bytes[5]);
+    uint64_t ea = vam_mmio_ea(V, r, &mi);
+    if ((ea ^ cr2) & ~0xfffull || (ea & 0xfff) + mi.size > 4096)
+        vam_run_fatal("device access at rip %#llx spans pages (%#llx, %u bytes; fault at %#llx)",
+                      (unsigned long long)r->rip, (unsigned long long)ea, mi.size,
+                      (unsigned long long)cr2);
+    gpa = (gpa & ~0xfffull) | (ea & 0xfff);
+    uint64_t val = ~0ull;
+    bool store = mi.op == VAM_MMIO_STORE_REG || mi.op == VAM_MMIO_STORE_IMM;
+    if (store)
+        val = vam_mmio_store_value(&mi, r);
+    bool claimed = vam_platform_mmio(gpa, &val, mi.size, store);
+    if (!claimed && vam_run.mmio_unclaimed++ < 8) {
+        char text[64];
+        vam_mmio_format(&mi, text, sizeof text);
+        vam_run_log("'%s' at rip %#llx: gpa %#llx reaches no device (%s)", text,
+                    (unsigned long long)r->rip, (unsigned long long)gpa,
+                    store ? "write dropped" : "read all ones");
+    }
+    if (!store)
+        vam_mmio_load_result(&mi, r, claimed ? val : ~0ull);
+    vam_run.mmio++;
+    r->rip += mi.len;
 }
 
 void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t ec, uint64_t cr2)
@@ -991,6 +1049,9 @@ void vam_fe_exception(struct vam_regs *r, unsigned vector, uint64_t ec, uint64_t
             break;
         case VAM_SHADOW_INJECT:
             deliver(r, &ev);
+            break;
+        case VAM_SHADOW_IO:
+            emulate_mmio(r, cr2, vam_run.tlb.io_gpa);
             break;
         case VAM_SHADOW_ERROR:
             vam_run_fatal("page fault at %#llx (rip %#llx, error code %#llx): %s",
@@ -1100,6 +1161,10 @@ void vam_run_report(void)
                 (unsigned long long)vam_run.unannotated,
                 (unsigned long long)vam_run.hot_toggles, (unsigned long long)vam_run.hot_faults,
                 (unsigned long long)vam_run.chained);
+    if (vam_run.mmio)
+        vam_run_log("device memory: %llu accesses emulated, %llu reached no device",
+                    (unsigned long long)vam_run.mmio, (unsigned long long)vam_run.mmio_unclaimed);
+    vam_platform_report();
     char buf[1024];
     int n = 0;
     for (unsigned k = 0; k < VAM_STATS_KINDS; k++)

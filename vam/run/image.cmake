@@ -8,6 +8,7 @@ set(VAM_FRONT_END_SOURCES
   ${CMAKE_SOURCE_DIR}/vam/error.c
   ${CMAKE_SOURCE_DIR}/vam/loader.c
   ${CMAKE_SOURCE_DIR}/vam/memsite.c
+  ${CMAKE_SOURCE_DIR}/vam/mmio.c
   ${CMAKE_SOURCE_DIR}/vam/pack.c
   ${CMAKE_SOURCE_DIR}/vam/rewrite.c
   ${CMAKE_SOURCE_DIR}/vam/stats.c
@@ -27,6 +28,7 @@ set(VAM_FRONT_END_SOURCES
   ${CMAKE_SOURCE_DIR}/devmodels/mc146818.c
   ${CMAKE_SOURCE_DIR}/devmodels/x2apic.c
   ${CMAKE_SOURCE_DIR}/devmodels/pci.c
+  ${CMAKE_SOURCE_DIR}/devmodels/dp83820.c
   ${CMAKE_SOURCE_DIR}/vam/run/run.c
   ${CMAKE_SOURCE_DIR}/vam/run/entry.c
   ${CMAKE_SOURCE_DIR}/vam/run/platform.c)

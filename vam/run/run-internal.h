@@ -50,6 +50,7 @@ struct vam_run {
     /* counters */
     uint64_t entries_gate, entries_exception, entries_syscall, entries_interrupt;
     uint64_t injected_irqs, page_faults_filled, user_site_faults, halts, unannotated;
+    uint64_t mmio, mmio_unclaimed;  /* device-memory accesses emulated, and reaching nothing */
 };
 extern struct vam_run vam_run;
 

@@ -51,5 +51,12 @@ bool vam_platform_intr(void);
 unsigned vam_platform_intack(void);
 void vam_platform_console_input(const char *buf, unsigned long len);
 void vam_platform_console_flush(void);
+/* A memory access the guest's tables map outside RAM (gpa): true if a
+ * device decoded it (a read's bytes in data); false leaves data alone. */
+bool vam_platform_mmio(uint64_t gpa, void *data, unsigned len, bool is_write);
+/* The guest returns from an interrupt or to user mode: its driver is done
+ * queueing, so the NIC model hands its batch to the back end. */
+void vam_platform_net_flush(void);
+void vam_platform_report(void);
 
 #endif

@@ -141,6 +141,41 @@ void be_set_tsd(bool tsd);
 #define BE_USER_GDT_MAX 16
 bool be_set_user_gdt(const uint64_t *desc, unsigned n);
 
+/* Network (thesis 4.4.5, 5.2.3): the machine's NIC, which the back end
+ * owns and drives (on Xen the VAM is dom0).  The front end's DP83820 model
+ * hands it whole batches of frames, and the back end hands received frames
+ * to the front end in batches too, so one device notification or interrupt
+ * moves many packets. */
+struct be_net_frame {
+    const uint8_t *data;
+    uint32_t len;           /* an Ethernet frame without FCS */
+};
+struct be_net_client {
+    /* Received frames, valid during the call only; returns how many the
+     * front end took from the start of the list.  The others stay with the
+     * back end and are offered again at the next be_net_poll.  Called from
+     * be_net_poll and from the back end's NIC interrupt (events masked). */
+    unsigned (*receive)(void *opaque, const struct be_net_frame *frames, unsigned n);
+    void *opaque;
+};
+struct be_net_stats {
+    uint64_t tx_frames, tx_bytes;
+    uint64_t tx_notifications;  /* doorbells rung on the NIC */
+    uint64_t tx_dropped;        /* no room in the NIC's ring, or too long */
+    uint64_t rx_frames, rx_bytes;
+    uint64_t rx_interrupts;     /* NIC interrupts taken */
+    uint64_t rx_notifications;  /* doorbells for refilled receive buffers */
+};
+/* Opens the machine's NIC for `client` and writes its MAC address; false,
+ * after a console line saying why, if there is none the back end drives. */
+bool be_net_open(const struct be_net_client *client, uint8_t mac[6]);
+/* Queues n frames for transmission and notifies the NIC once.  Returns how
+ * many were queued; the others are dropped (counted in tx_dropped). */
+unsigned be_net_send(const struct be_net_frame *frames, unsigned n);
+/* Offers the frames received and not yet taken to client->receive. */
+void be_net_poll(void);
+void be_net_get_stats(struct be_net_stats *s);
+
 /* Platform console (the VAM's own messages and the UART's output). */
 void be_console_write(const char *buf, unsigned long len);
 

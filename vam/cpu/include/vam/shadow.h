@@ -120,6 +120,8 @@ struct vam_shadow {
     uint64_t nframes;
     /* statistics */
     uint64_t fills, injected, evictions;
+    uint64_t io_faults;         /* accesses outside RAM (VAM_SHADOW_IO) */
+    uint64_t io_gpa;            /* the last one's guest-physical address */
     uint64_t renewals;          /* pairs given fresh spaces (evictions, reclaims) */
     uint64_t reclaims;          /* the back end ran out: every space started afresh */
     uint64_t fills_at_reclaim;
@@ -137,6 +139,8 @@ enum vam_shadow_result {
     VAM_SHADOW_OK,              /* done (a fault: retry the instruction) */
     VAM_SHADOW_INJECT,          /* deliver *ev (a #PF) to the guest */
     VAM_SHADOW_ERROR,           /* VAM-level failure: see vam_shadow_error */
+    VAM_SHADOW_IO,              /* the access goes to guest-physical sh->io_gpa, outside
+                                 * RAM: the caller emulates it (MMIO) or fails */
 };
 
 struct vam_event;
@@ -151,7 +155,8 @@ enum vam_shadow_result vam_shadow_set_cr3(struct vam_shadow *sh, struct vam_vcpu
 /* A #PF the back end reported for guest code (either mode): cr2 and the
  * hardware error code (only W and I are used; the mode is v->cpl).  OK:
  * translation installed, retry.  INJECT: *ev is the guest's #PF (error code
- * from the guest's tables, cr2).  ERROR: reserved bit in the back end's own
+ * from the guest's tables, cr2).  IO: the guest's tables allow the access
+ * and map it outside guest RAM, at sh->io_gpa (nothing installed).  ERROR: reserved bit in the back end's own
  * tables, a table or page outside guest RAM, or be_map refused. */
 enum vam_shadow_result vam_shadow_page_fault(struct vam_shadow *sh, struct vam_vcpu *v,
                                              uint64_t cr2, uint64_t error_code,

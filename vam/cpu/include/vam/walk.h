@@ -51,6 +51,10 @@ struct vam_walk {
     uint32_t error_code;        /* FAULT: the #PF error code the CPU would give */
     unsigned levels;            /* OK: entries used, 1-4 (4 for a 4 KiB page) */
     uint64_t entry_gpa[4];      /* OK: guest-physical address of each entry used, PML4E first */
+    /* BAD_GPA: the tables are in RAM and allow the access, the page itself
+     * (gpa, with levels, writable, user, nx) lies outside: memory-mapped
+     * I/O if a device decodes gpa.  false for every other outcome. */
+    bool io;
 };
 
 /* Translates va for `access` (VAM_ACC_*).  Fills *w in every case. */
