@@ -45,7 +45,9 @@ command -v iperf3 > /dev/null || die "iperf3 not found (scripts/setup-deps.sh)"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 nic="-netdev user,id=net0,hostfwd=tcp:127.0.0.1:$port-10.0.2.15:5201 -device virtio-net-pci,disable-modern=on,netdev=net0"
-guest_args="console=ttyS0 panic=-1 afterburn_script=/net.sh afterburn_net_runs=2 afterburn_end=poweroff"
+# natively the guest ends with reboot -f (QEMU runs with -no-reboot); under
+# the VAM with poweroff -f (the VAM powers the machine off)
+guest_args="afterburn_script=/net.sh afterburn_net_runs=2"
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/run-net.XXXXXX")
 bootpid=""
@@ -55,7 +57,7 @@ trap cleanup EXIT
 if [ $mode = xen ]; then
   [ -f "$vam" ] && [ -x "$pack_tool" ] || die "--mode xen needs --vam and --pack-tool"
   pack=$out/net.pack
-  "$pack_tool" -o "$pack" --kernel "$kernel" --initrd "$initrd" --cmdline "$guest_args" > /dev/null
+  "$pack_tool" -o "$pack" --kernel "$kernel" --initrd "$initrd" --cmdline "console=ttyS0 panic=-1 $guest_args afterburn_end=poweroff" > /dev/null
   XQ_QEMU_ARGS="${XQ_QEMU_ARGS:-} $nic" bash "$root/tests/xen/run-xen.sh" --timeout "$timeout" \
     --shutdown poweroff --log "$log" --expect "AFTERBURN-SCRIPT-END rc=0" \
     "$vam" "net test" -- "$pack" > "$out/boot.out" 2>&1 &
@@ -64,7 +66,7 @@ else
   qa=()
   for a in "${qargs[@]}"; do qa+=(-q "$a"); done
   bash "$root/guest/linux/boot.sh" --timeout "$timeout" --log "$log" \
-    --append "${guest_args#console=ttyS0 panic=-1 }" "${qa[@]}" "$kernel" "$initrd" \
+    --append "$guest_args" "${qa[@]}" "$kernel" "$initrd" \
     > "$out/boot.out" 2>&1 &
 fi
 bootpid=$!
