@@ -13,6 +13,7 @@
  * temporary writable mapping, drop it, pin, then install.
  */
 #include "xen-memory.h"
+#include "xen-console.h"
 #include "hypercall.h"
 #include "xen-events.h"
 
@@ -211,6 +212,16 @@ void vamxen_memory_init(start_info_t *si)
     build_window();
     memory.window = (uint8_t *)(VAMXEN_WINDOW_BASE + guest_first_pfn * 4096);
     memory.gpa_size = (pool_first - guest_first_pfn) * 4096;
+    /* How the guest's RAM lies in machine memory: what a device that
+     * DMAs to guest-physical addresses would need (pass-through). */
+    unsigned long extents = 1;
+    for (unsigned long pfn = guest_first_pfn + 1; pfn < pool_first; pfn++)
+        extents += p2m[pfn] != p2m[pfn - 1] + 1;
+    xen_puts("VAM: guest RAM in ");
+    xen_put_dec(extents);
+    xen_puts(" machine extent(s), from mfn ");
+    xen_put_hex(p2m[guest_first_pfn]);
+    xen_puts("\n");
 }
 
 const struct be_memory *be_memory(void)

@@ -9,17 +9,23 @@
 #           ns83820 driver on the VAM's DP83820 model, whose frames the VAM
 #           sends through QEMU's NIC)
 #   native  the guest on QEMU directly (its virtio-net driver on QEMU's NIC)
+#   paravirt  the para-virtualized kernel (build-kernel.sh --variant paravirt)
+#           as Xen's dom0, its virtio-net driver on QEMU's NIC (the thesis's
+#           "XenoLinux driving the device itself")
 #
-# usage: run-net.sh --mode xen|native --kernel VMLINUX --initrd CPIO
+# usage: run-net.sh --mode xen|native|paravirt --kernel VMLINUX --initrd CPIO
 #                   [--vam VAM_ELF --pack-tool VAM_PACK] [--seconds N]
 #                   [--timeout S] [--log FILE] [--expect-driver NAME]
+#                   [--direction both|send|receive]
 # Passes when the guest brought eth0 up (with NAME as its driver, if given),
-# pinged the gateway, served both iperf3 runs, and ended without failures.
-# Prints one line "run-net: MODE send X Mbit/s receive Y Mbit/s ..." (send:
-# guest to host).
+# pinged the gateway, served the iperf3 runs (receive: host to guest, send:
+# guest to host; both by default), and ended without failures.  Prints one
+# line "run-net: MODE send X Mbit/s receive Y Mbit/s guest-cpu-busy Z% ..."
+# (a direction not run shows "-"); guest CPU busy is the guest's own
+# /proc/stat over the iperf3 runs.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-mode="" kernel="" initrd="" vam="" pack_tool="" secs=5 timeout=900 log="" driver=""
+mode="" kernel="" initrd="" vam="" pack_tool="" secs=5 timeout=900 log="" driver="" dir=both
 while [ $# -gt 0 ]; do
   case $1 in
     --mode) mode=$2; shift 2 ;;
@@ -31,23 +37,25 @@ while [ $# -gt 0 ]; do
     --timeout) timeout=$2; shift 2 ;;
     --log) log=$2; shift 2 ;;
     --expect-driver) driver=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --direction) dir=$2; shift 2 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-net: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
 die() { echo "run-net: $*" >&2; exit 1; }
-case $mode in xen|native) ;; *) die "--mode takes xen or native" ;; esac
+case $mode in xen|native|paravirt) ;; *) die "--mode takes xen, native or paravirt" ;; esac
 [ -f "$kernel" ] || die "no kernel '$kernel'"
 [ -f "$initrd" ] || die "no initramfs '$initrd' (guest/linux/make-net-initramfs.sh)"
 command -v iperf3 > /dev/null || die "iperf3 not found (scripts/setup-deps.sh)"
 [[ $secs =~ ^[1-9][0-9]*$ ]] || die "--seconds needs a positive number"
+case $dir in both) runs=2 ;; send|receive) runs=1 ;; *) die "--direction takes both, send or receive" ;; esac
 [ -n "$log" ] || log=$(dirname "$kernel")/net.$mode.log
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 nic="-netdev user,id=net0,hostfwd=tcp:127.0.0.1:$port-10.0.2.15:5201 -device virtio-net-pci,disable-modern=on,netdev=net0"
 # natively the guest ends with reboot -f (QEMU runs with -no-reboot); under
 # the VAM with poweroff -f (the VAM powers the machine off)
-guest_args="afterburn_script=/net.sh afterburn_net_runs=2"
+guest_args="afterburn_script=/net.sh afterburn_net_runs=$runs"
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/run-net.XXXXXX")
 bootpid=""
@@ -61,6 +69,11 @@ if [ $mode = xen ]; then
   XQ_QEMU_ARGS="${XQ_QEMU_ARGS:-} $nic" bash "$root/tests/xen/run-xen.sh" --timeout "$timeout" \
     --shutdown poweroff --log "$log" --expect "AFTERBURN-SCRIPT-END rc=0" \
     "$vam" "net test" -- "$pack" > "$out/boot.out" 2>&1 &
+elif [ $mode = paravirt ]; then
+  XQ_QEMU_ARGS="${XQ_QEMU_ARGS:-} $nic" bash "$root/tests/xen/run-xen.sh" --timeout "$timeout" \
+    --shutdown poweroff --log "$log" --expect "AFTERBURN-SCRIPT-END rc=0" \
+    "$kernel" "console=hvc0 panic=-1 $guest_args afterburn_end=poweroff" -- "$initrd" \
+    > "$out/boot.out" 2>&1 &
 else
   read -r -a qargs <<< "$nic"
   qa=()
@@ -98,9 +111,14 @@ mbits() { # $1 = run number, rest = extra iperf3 options; prints Mbit/s
   return 1
 }
 
-send="" recv="" ok=1
-if ! recv=$(mbits 1); then echo "run-net: iperf3 host -> guest failed" >&2; ok=0; fi
-if [ $ok = 1 ] && ! send=$(mbits 2 -R); then echo "run-net: iperf3 guest -> host failed" >&2; ok=0; fi
+send=- recv=- ok=1 n=1
+if [ $dir != send ]; then
+  recv=$(mbits $n) || { echo "run-net: iperf3 host -> guest failed" >&2; ok=0; }
+  n=2
+fi
+if [ $ok = 1 ] && [ $dir != receive ]; then
+  send=$(mbits $n -R) || { echo "run-net: iperf3 guest -> host failed" >&2; ok=0; }
+fi
 rc=0
 wait "$bootpid" || rc=$?
 bootpid=""
