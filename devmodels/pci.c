@@ -39,6 +39,7 @@ static void pci_update_irq(struct pci_function *fn)
 
 void pci_function_init(struct pci_function *fn, const struct pci_function_config *cfg)
 {
+	fn->forward = NULL;
 	dm_zero_bytes(fn->config, sizeof(fn->config));
 	dm_zero_bytes(fn->wmask, sizeof(fn->wmask));
 	dm_zero_bytes(fn->w1cmask, sizeof(fn->w1cmask));
@@ -227,6 +228,8 @@ uint32_t pci_bus_config_read(struct pci_bus *bus, unsigned busno, uint8_t devfn,
 		bus->master_aborts++;
 		return all_ones(len);
 	}
+	if (fn->forward)
+		return fn->forward->read(fn->forward->opaque, reg, len);
 	return pci_config_read(fn, reg, len);
 }
 
@@ -237,6 +240,10 @@ void pci_bus_config_write(struct pci_bus *bus, unsigned busno, uint8_t devfn, un
 
 	if (!fn || reg + len > PCI_CONFIG_SIZE) {
 		bus->master_aborts++;
+		return;
+	}
+	if (fn->forward) {
+		fn->forward->write(fn->forward->opaque, reg, len, value);
 		return;
 	}
 	pci_config_write(fn, reg, len, value);

@@ -8,7 +8,7 @@ PACKAGES=(
   libclang-14-dev       # afterburn-cparse: libclang's C API (clang-c/Index.h, libclang-14.so)
   qemu-system-x86 busybox-static linux-source-6.1
   iperf3                # network throughput: on the host and, copied in, in the guest
-  flex bison bc cpio kmod libssl-dev xz-utils python3
+  flex bison bc cpio kmod libssl-dev xz-utils python3 patch
   xen-hypervisor-4.17-amd64 libxen-dev   # Xen booted by QEMU; public headers for vam-xen
 )
 

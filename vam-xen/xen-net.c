@@ -26,6 +26,7 @@
 #include "xen-console.h"
 #include "xen-events.h"
 #include "xen-memory.h"
+#include "xen-pci.h"
 
 #define VIRTIO_VENDOR 0x1af4
 #define VIRTIO_NET_LEGACY_DEVICE 0x1000
@@ -106,29 +107,10 @@ static struct {
  * for them. */
 #define mb() asm volatile("mfence" ::: "memory")
 
-static inline void outb(uint16_t port, uint8_t v) { asm volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outw(uint16_t port, uint16_t v) { asm volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { asm volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint16_t inw(uint16_t port) { uint16_t v; asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint32_t inl(uint16_t port) { uint32_t v; asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-
 /* The back end links no C library (the self-test image has no memcpy). */
 static void copy(void *dst, const void *src, unsigned long n)
 {
     asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
-}
-
-static uint32_t pci_read32(unsigned dev, unsigned reg)
-{
-    outl(0xcf8, 0x80000000u | dev << 11 | (reg & 0xfc));
-    return inl(0xcfc);
-}
-
-static void pci_write16(unsigned dev, unsigned reg, uint16_t v)
-{
-    outl(0xcf8, 0x80000000u | dev << 11 | (reg & 0xfc));
-    outw((uint16_t)(0xcfc + (reg & 2)), v);
 }
 
 static uint64_t maddr(const void *va)
@@ -147,8 +129,8 @@ static void say(const char *what, unsigned long v, const char *tail)
 /* Lays out a legacy ring in `mem` and hands its frame to the device. */
 static bool queue_setup(struct queue *q, unsigned index, uint8_t *mem)
 {
-    outw(net.io + VP_QUEUE_SEL, (uint16_t)index);
-    unsigned num = inw(net.io + VP_QUEUE_NUM);
+    vamxen_outw(net.io + VP_QUEUE_SEL, (uint16_t)index);
+    unsigned num = vamxen_inw(net.io + VP_QUEUE_NUM);
     if (num == 0 || num > QUEUE_MAX || (num & (num - 1))) {
         say("unusable queue size ", num, " (the VAM takes powers of two up to 256)\n");
         return false;
@@ -175,7 +157,7 @@ static bool queue_setup(struct queue *q, unsigned index, uint8_t *mem)
     q->used_ring = (volatile struct vring_used_elem *)(mem + used_off + 4);
     q->avail_next = 0;
     q->used_seen = 0;
-    outl(net.io + VP_QUEUE_PFN, (uint32_t)vamxen_vam_va_to_mfn(mem));
+    vamxen_outl(net.io + VP_QUEUE_PFN, (uint32_t)vamxen_vam_va_to_mfn(mem));
     return true;
 }
 
@@ -183,7 +165,7 @@ static void notify(const struct queue *q, unsigned index)
 {
     mb();
     if (!(*q->used_flags & VRING_USED_F_NO_NOTIFY))
-        outw(net.io + VP_QUEUE_NOTIFY, (uint16_t)index);
+        vamxen_outw(net.io + VP_QUEUE_NOTIFY, (uint16_t)index);
 }
 
 static void rx_post(uint16_t id)
@@ -297,53 +279,20 @@ static void on_net_interrupt(unsigned port)
 {
     (void)port;
     net.stats.rx_interrupts++;
-    (void)inb(net.io + VP_ISR);     /* reading it lowers the INTx line */
+    (void)vamxen_inb(net.io + VP_ISR);     /* reading it lowers the INTx line */
     tx_reclaim();
     be_net_poll();
-    struct physdev_eoi eoi = {.irq = net.pirq};
-    xen_hypercall2(__HYPERVISOR_physdev_op, PHYSDEVOP_eoi, (unsigned long)&eoi);
-}
-
-/* INTx as firmware routed it: GSI = the interrupt-line register, level-
- * triggered and (on QEMU's PIIX) active high. */
-static bool bind_interrupt(unsigned dev)
-{
-    unsigned line = pci_read32(dev, 0x3c) & 0xff;
-    if (line == 0 || line >= 16) {
-        say("no usable interrupt line: ", line, "\n");
-        return false;
-    }
-    net.gsi = line;
-    struct physdev_setup_gsi setup = {.gsi = (int)line, .triggering = 1, .polarity = 0};
-    long rc = xen_hypercall2(__HYPERVISOR_physdev_op, PHYSDEVOP_setup_gsi, (unsigned long)&setup);
-    if (rc && rc != -17 /* EEXIST: Xen set the pin up itself */) {
-        say("PHYSDEVOP_setup_gsi failed: ", (unsigned long)rc, "\n");
-        return false;
-    }
-    struct physdev_map_pirq map = {.domid = DOMID_SELF, .type = MAP_PIRQ_TYPE_GSI,
-                                   .index = (int)line, .pirq = (int)line};
-    rc = xen_hypercall2(__HYPERVISOR_physdev_op, PHYSDEVOP_map_pirq, (unsigned long)&map);
-    if (rc) {
-        say("PHYSDEVOP_map_pirq failed: ", (unsigned long)rc, "\n");
-        return false;
-    }
-    net.pirq = (unsigned)map.pirq;
-    int port = vamxen_bind_pirq(net.pirq, on_net_interrupt);
-    if (port < 0) {
-        say("EVTCHNOP_bind_pirq failed: ", (unsigned long)-port, "\n");
-        return false;
-    }
-    return true;
+    vamxen_pirq_eoi(net.pirq);
 }
 
 /* Slot of the first legacy virtio-net function on bus 0, or -1. */
 static int find_device(void)
 {
     for (unsigned dev = 0; dev < 32; dev++) {
-        uint32_t id = pci_read32(dev, 0);
+        uint32_t id = vamxen_pci_read(dev << 3, 0, 4);
         if ((id & 0xffff) != VIRTIO_VENDOR || id >> 16 != VIRTIO_NET_LEGACY_DEVICE)
             continue;
-        if (pci_read32(dev, 0x2c) >> 16 == VIRTIO_SUBSYS_NET)
+        if (vamxen_pci_read(dev << 3, 0x2c, 4) >> 16 == VIRTIO_SUBSYS_NET)
             return (int)dev;
     }
     return -1;
@@ -353,39 +302,37 @@ bool be_net_open(const struct be_net_client *client, uint8_t mac[6])
 {
     if (net.open)
         return false;
-    /* the VAM's own port I/O: virtual IOPL 1 (PV kernel mode counts as CPL 1) */
-    struct physdev_set_iopl iopl = {.iopl = 1};
-    long rc = xen_hypercall2(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, (unsigned long)&iopl);
-    if (rc) {
-        say("PHYSDEVOP_set_iopl failed: ", (unsigned long)rc, "\n");
+    if (!vamxen_io_enable())
         return false;
-    }
+    int pirq = -1;
     int dev = find_device();
     if (dev < 0) {
         xen_puts("VAM: net: no legacy virtio-net function (1af4:1000) on PCI bus 0\n");
         return false;
     }
-    uint32_t bar0 = pci_read32((unsigned)dev, 0x10);
+    uint32_t bar0 = vamxen_pci_read((unsigned)dev << 3, 0x10, 4);
     if (!(bar0 & 1) || (bar0 & ~3u) == 0 || (bar0 & ~3u) > 0xffff) {
         say("virtio-net BAR 0 is no placed I/O BAR: ", bar0, "\n");
         return false;
     }
     net.io = (uint16_t)(bar0 & ~3u);
-    uint16_t cmd = (uint16_t)pci_read32((unsigned)dev, 0x04);
-    pci_write16((unsigned)dev, 0x04, (uint16_t)(cmd | 0x1 /* I/O */ | 0x4 /* bus master */));
+    uint32_t cmd = vamxen_pci_read((unsigned)dev << 3, 0x04, 2);
+    vamxen_pci_write((unsigned)dev << 3, 0x04, 2, cmd | 0x1 /* I/O */ | 0x4 /* bus master */);
 
-    outb(net.io + VP_STATUS, 0);    /* reset */
-    outb(net.io + VP_STATUS, VP_STATUS_ACK | VP_STATUS_DRIVER);
-    uint32_t features = inl(net.io + VP_HOST_FEATURES);
-    outl(net.io + VP_GUEST_FEATURES, features & VIRTIO_NET_F_MAC);
+    vamxen_outb(net.io + VP_STATUS, 0);    /* reset */
+    vamxen_outb(net.io + VP_STATUS, VP_STATUS_ACK | VP_STATUS_DRIVER);
+    uint32_t features = vamxen_inl(net.io + VP_HOST_FEATURES);
+    vamxen_outl(net.io + VP_GUEST_FEATURES, features & VIRTIO_NET_F_MAC);
     if (!queue_setup(&net.rx, RX_QUEUE, rx_ring_mem) ||
-        !queue_setup(&net.tx, TX_QUEUE, tx_ring_mem) || !bind_interrupt((unsigned)dev)) {
-        outb(net.io + VP_STATUS, VP_STATUS_FAILED);
+        !queue_setup(&net.tx, TX_QUEUE, tx_ring_mem) ||
+        (pirq = vamxen_bind_intx((unsigned)dev << 3, on_net_interrupt, &net.gsi)) < 0) {
+        vamxen_outb(net.io + VP_STATUS, VP_STATUS_FAILED);
         return false;
     }
     for (unsigned i = 0; i < 6; i++)
-        mac[i] = (features & VIRTIO_NET_F_MAC) ? inb((uint16_t)(net.io + VP_NET_MAC + i))
+        mac[i] = (features & VIRTIO_NET_F_MAC) ? vamxen_inb((uint16_t)(net.io + VP_NET_MAC + i))
                                                : (uint8_t)(i == 0 ? 0x52 : 0x54 + i);
+    net.pirq = (unsigned)pirq;
     net.client = *client;
     net.tx_nfree = 0;
     for (unsigned i = TX_BUFS < net.tx.num ? TX_BUFS : net.tx.num; i-- > 0;)
@@ -395,7 +342,7 @@ bool be_net_open(const struct be_net_client *client, uint8_t mac[6])
         rx_post((uint16_t)i);
     barrier();
     *net.rx.avail_idx = net.rx.avail_next;
-    outb(net.io + VP_STATUS, VP_STATUS_ACK | VP_STATUS_DRIVER | VP_STATUS_DRIVER_OK);
+    vamxen_outb(net.io + VP_STATUS, VP_STATUS_ACK | VP_STATUS_DRIVER | VP_STATUS_DRIVER_OK);
     notify(&net.rx, RX_QUEUE);
     net.open = true;
     xen_puts("VAM: net: virtio-net in PCI slot ");

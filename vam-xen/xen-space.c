@@ -45,6 +45,8 @@
 #define PTE_P 0x001UL
 #define PTE_RW 0x002UL
 #define PTE_US 0x004UL
+#define PTE_PWT 0x008UL
+#define PTE_PCD 0x010UL
 #define PTE_A 0x020UL
 #define PTE_D 0x040UL
 #define PTE_NX (1UL << 63)
@@ -326,6 +328,15 @@ bool be_map_vam(be_space_t s, uint64_t va, const void *vam_page, unsigned perm)
         return false;
     return map_frame(s, va, vamxen_vam_va_to_mfn(vam_page), perm & ~(unsigned)BE_USER,
                      PTE_VAM_OWNED);
+}
+
+bool vamxen_map_io_frame(be_space_t s, uint64_t va, unsigned long mfn, unsigned perm)
+{
+    if (!space_ok(s) || !spaces[s].kernel || !va_allowed(va))
+        return false;
+    /* uncached, as device registers must be (dom0 may set PCD/PWT) */
+    return map_frame(s, va, mfn, perm & ~(unsigned)(BE_USER | BE_X | BE_GLOBAL),
+                     PTE_PCD | PTE_PWT);
 }
 
 /* Only records the choice: be_resume installs the space for the guest mode

@@ -18,4 +18,8 @@ unsigned vamxen_space_install_ops(bool guest_kernel, struct mmuext_op ops[2]);
 /* Whether space s holds a translation for va (for tests). */
 bool vamxen_space_translates(be_space_t s, uint64_t va);
 
+/* Maps a machine frame of device memory (not RAM) at va in kernel space s,
+ * uncached, never user-accessible or executable (xen-pci.c's pass-through). */
+bool vamxen_map_io_frame(be_space_t s, uint64_t va, unsigned long mfn, unsigned perm);
+
 #endif

@@ -162,7 +162,13 @@ mkdir -p "$(dirname "$src_dir")"
 exec 8>"$src_dir.lock"
 flock -n 8 || { log "waiting for lock $src_dir.lock (another build is extracting or checking the source)"; flock 8; }
 
-src_id="$(basename "$tarball") $(stat -c '%s %Y' "$tarball") $(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || echo unknown)"
+# The guest patches (guest-patches/linux-6.1, soft-layered: no effect on bare
+# metal) are part of the source: a changed patch means a fresh extraction.
+patch_dir="$HERE/../../guest-patches/linux-6.1"
+patches=()
+for p in "$patch_dir"/*.patch; do [ -f "$p" ] && patches+=("$p"); done
+patch_id=$( [ ${#patches[@]} -eq 0 ] || cat "${patches[@]}" | sha256sum | cut -c1-16)
+src_id="$(basename "$tarball") $(stat -c '%s %Y' "$tarball") $(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || echo unknown) patches:${#patches[@]}:${patch_id:-none}"
 stamp="$src_dir/.afterburn-extracted"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$src_id" ]; then
   log "reusing kernel source in $src_dir"
@@ -175,6 +181,11 @@ else
   tar -xJf "$tarball" -C "$tmp_src" --strip-components=1 \
       --checkpoint=2000 --checkpoint-action=dot
   echo
+  for p in "${patches[@]+"${patches[@]}"}"; do
+    log "applying guest patch $(basename "$p")"
+    patch -d "$tmp_src" -p1 -s --no-backup-if-mismatch < "$p" ||
+      die "guest patch $p does not apply to $(basename "$tarball")"
+  done
   rm -rf "$src_dir"
   mv "$tmp_src" "$src_dir"
   echo "$src_id" > "$stamp"

@@ -405,6 +405,61 @@ static void test_attach_rules(void)
 	CHECK(dm_iobus_find(&f.iobus, 0xd00) == NULL);
 }
 
+/* A forwarded function (pass-through): every cycle reaches the forwarder,
+ * with register and width, and config[] stays untouched. */
+struct fwd_log {
+	unsigned reads, writes, last_reg, last_len;
+	uint32_t last_value;
+};
+
+static uint32_t fwd_read(void *opaque, unsigned reg, unsigned len)
+{
+	struct fwd_log *l = opaque;
+
+	l->reads++;
+	l->last_reg = reg;
+	l->last_len = len;
+	return 0xa5000000u | reg << 8 | len;
+}
+
+static void fwd_write(void *opaque, unsigned reg, unsigned len, uint32_t value)
+{
+	struct fwd_log *l = opaque;
+
+	l->writes++;
+	l->last_reg = reg;
+	l->last_len = len;
+	l->last_value = value;
+}
+
+static void test_forwarded_function(void)
+{
+	static struct fixture f;
+	static struct pci_function fn;
+	static struct fwd_log log;
+	static const struct pci_config_forward fwd = {.read = fwd_read, .write = fwd_write,
+						      .opaque = &log};
+	struct pci_function_config cfg = {.vendor_id = 0x8086, .device_id = 0x100e};
+
+	setup(&f);
+	pci_function_init(&fn, &cfg);
+	fn.forward = &fwd;
+	CHECK_EQ(pci_bus_attach(&f.pci, &fn, PCI_DEVFN(5, 0)), 0);
+	CHECK_EQ(conf1_read(&f, 0, PCI_DEVFN(5, 0), 0x10, 4), 0xa5001004u);
+	CHECK_EQ(conf1_read(&f, 0, PCI_DEVFN(5, 0), 0x3d, 1), 0x01u); /* the low byte of the answer for (0x3d, 1) */
+	CHECK_EQ(log.last_reg, 0x3d);
+	CHECK_EQ(log.last_len, 1);
+	conf1_write(&f, 0, PCI_DEVFN(5, 0), PCI_COMMAND, 2, 0x0007);
+	CHECK_EQ(log.writes, 1);
+	CHECK_EQ(log.last_reg, PCI_COMMAND);
+	CHECK_EQ(log.last_len, 2);
+	CHECK_EQ(log.last_value, 0x0007);
+	CHECK_EQ(fn.config[PCI_COMMAND], 0); /* not the model's */
+	/* other slots and the host bridge are not forwarded */
+	CHECK_EQ(conf1_read(&f, 0, 0, PCI_VENDOR_ID, 2), PCI_HOST_VENDOR_ID);
+	CHECK_EQ(log.reads, 2);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct dmtest tests[] = {
@@ -416,6 +471,7 @@ int main(int argc, char **argv)
 		DMTEST(test_intx),
 		DMTEST(test_bar_dispatch),
 		DMTEST(test_attach_rules),
+		DMTEST(test_forwarded_function),
 	};
 
 	return dmtest_main(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);

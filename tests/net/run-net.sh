@@ -8,12 +8,16 @@
 #   xen     the guest under the VAM, the VAM as Xen's dom0 (the guest's
 #           ns83820 driver on the VAM's DP83820 model, whose frames the VAM
 #           sends through QEMU's NIC)
+#   passthrough  the guest under the VAM with QEMU's e1000 passed through
+#           (thesis 4.2.5): its own e1000 driver drives the machine's NIC,
+#           the VAM forwards configuration space, ports and the interrupt and
+#           maps the register BAR (vam.passthrough=8086:100e)
 #   native  the guest on QEMU directly (its virtio-net driver on QEMU's NIC)
 #   paravirt  the para-virtualized kernel (build-kernel.sh --variant paravirt)
 #           as Xen's dom0, its virtio-net driver on QEMU's NIC (the thesis's
 #           "XenoLinux driving the device itself")
 #
-# usage: run-net.sh --mode xen|native|paravirt --kernel VMLINUX --initrd CPIO
+# usage: run-net.sh --mode xen|passthrough|native|paravirt --kernel VMLINUX --initrd CPIO
 #                   [--vam VAM_ELF --pack-tool VAM_PACK] [--seconds N]
 #                   [--timeout S] [--log FILE] [--expect-driver NAME]
 #                   [--direction both|send|receive]
@@ -43,7 +47,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 die() { echo "run-net: $*" >&2; exit 1; }
-case $mode in xen|native|paravirt) ;; *) die "--mode takes xen, native or paravirt" ;; esac
+case $mode in xen|passthrough|native|paravirt) ;; *) die "--mode takes xen, passthrough, native or paravirt" ;; esac
 [ -f "$kernel" ] || die "no kernel '$kernel'"
 [ -f "$initrd" ] || die "no initramfs '$initrd' (guest/linux/make-net-initramfs.sh)"
 command -v iperf3 > /dev/null || die "iperf3 not found (scripts/setup-deps.sh)"
@@ -52,7 +56,9 @@ case $dir in both) runs=2 ;; send|receive) runs=1 ;; *) die "--direction takes b
 [ -n "$log" ] || log=$(dirname "$kernel")/net.$mode.log
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-nic="-netdev user,id=net0,hostfwd=tcp:127.0.0.1:$port-10.0.2.15:5201 -device virtio-net-pci,disable-modern=on,netdev=net0"
+model=virtio-net-pci,disable-modern=on
+[ $mode != passthrough ] || model=e1000
+nic="-netdev user,id=net0,hostfwd=tcp:127.0.0.1:$port-10.0.2.15:5201 -device $model,netdev=net0"
 # natively the guest ends with reboot -f (QEMU runs with -no-reboot); under
 # the VAM with poweroff -f (the VAM powers the machine off)
 guest_args="afterburn_script=/net.sh afterburn_net_runs=$runs"
@@ -62,13 +68,15 @@ bootpid=""
 cleanup() { [ -z "$bootpid" ] || kill "$bootpid" 2>/dev/null || true; rm -rf "$out"; }
 trap cleanup EXIT
 : > "$log"
-if [ $mode = xen ]; then
-  [ -f "$vam" ] && [ -x "$pack_tool" ] || die "--mode xen needs --vam and --pack-tool"
+if [ $mode = xen ] || [ $mode = passthrough ]; then
+  [ -f "$vam" ] && [ -x "$pack_tool" ] || die "--mode $mode needs --vam and --pack-tool"
+  vam_args="net test"
+  [ $mode != passthrough ] || vam_args="net test vam.passthrough=8086:100e"
   pack=$out/net.pack
   "$pack_tool" -o "$pack" --kernel "$kernel" --initrd "$initrd" --cmdline "console=ttyS0 panic=-1 $guest_args afterburn_end=poweroff" > /dev/null
   XQ_QEMU_ARGS="${XQ_QEMU_ARGS:-} $nic" bash "$root/tests/xen/run-xen.sh" --timeout "$timeout" \
     --shutdown poweroff --log "$log" --expect "AFTERBURN-SCRIPT-END rc=0" \
-    "$vam" "net test" -- "$pack" > "$out/boot.out" 2>&1 &
+    "$vam" "$vam_args" -- "$pack" > "$out/boot.out" 2>&1 &
 elif [ $mode = paravirt ]; then
   XQ_QEMU_ARGS="${XQ_QEMU_ARGS:-} $nic" bash "$root/tests/xen/run-xen.sh" --timeout "$timeout" \
     --shutdown poweroff --log "$log" --expect "AFTERBURN-SCRIPT-END rc=0" \

@@ -586,7 +586,7 @@ static void emulate(struct vam_regs *r, const struct vam_insn *d, uint64_t next)
         default:
             break;
         }
-        vam_platform_net_flush();
+        vam_platform_guest_return();
         return;
     case VAM_OP_SYSRET:
         if (d->opsize != 8)
@@ -601,7 +601,7 @@ static void emulate(struct vam_regs *r, const struct vam_insn *d, uint64_t next)
         default:
             break;
         }
-        vam_platform_net_flush();
+        vam_platform_guest_return();
         return;
     case VAM_OP_LRET:
         emulate_lret(r, d);
@@ -956,6 +956,9 @@ static void emulate_mmio(struct vam_regs *r, uint64_t cr2, uint64_t gpa)
 {
     uint8_t bytes[15];
     struct vam_mmio_insn mi;
+    if (V->cpl == 0 &&
+        vam_platform_passthrough_map(vam_run.tlb.pair[vam_run.tlb.active].kernel, cr2, gpa))
+        return;                     /* a passed-through device's page: mapped, retry */
     unsigned n = fetch_insn(r, bytes);
     if (V->cpl != 0)
         vam_run_fatal("guest user mode accessed device memory at %#llx (gpa %#llx, rip %#llx): "

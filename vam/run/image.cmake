@@ -31,7 +31,8 @@ set(VAM_FRONT_END_SOURCES
   ${CMAKE_SOURCE_DIR}/devmodels/dp83820.c
   ${CMAKE_SOURCE_DIR}/vam/run/run.c
   ${CMAKE_SOURCE_DIR}/vam/run/entry.c
-  ${CMAKE_SOURCE_DIR}/vam/run/platform.c)
+  ${CMAKE_SOURCE_DIR}/vam/run/platform.c
+  ${CMAKE_SOURCE_DIR}/vam/run/passthrough.c)
 vamxen_image(vam-xen.elf ${VAM_FRONT_END_SOURCES})
 target_include_directories(vam-xen.elf PRIVATE
   ${CMAKE_SOURCE_DIR}/include

@@ -25,13 +25,16 @@
 #define APIC_BUS_HZ 1000000000u     /* x2APIC timer clock before the divider */
 /* Where "firmware" placed the NIC: slot 3, INTA# on IRQ 11 (as a PC BIOS
  * routes it), its I/O BAR in the PCI I/O window and its register BAR in the
- * 32-bit hole below the APIC, above any guest RAM the VAM hands out. */
+ * 32-bit hole, above any guest RAM the VAM hands out and below where the
+ * machine's firmware puts BARs (a passed-through device keeps those). */
 #define NIC_DEVFN PCI_DEVFN(3, 0)
 #define NIC_IRQ 11
 #define PCI_IO_WINDOW 0xc000
 #define PCI_IO_WINDOW_SIZE 0x4000
-#define NIC_IO_BASE 0xc000
-#define NIC_MMIO_BASE 0xfebf0000u
+#define NIC_IO_BASE 0xe000
+#define NIC_MMIO_BASE 0xf0000000u
+/* A passed-through device (vam.passthrough=): slot 5, IRQ 10. */
+#define PASSTHROUGH_IRQ 10
 
 static struct dm_iobus bus;
 static struct dm_registry registry;
@@ -229,6 +232,8 @@ static unsigned nic_receive(void *opaque, const struct be_net_frame *frames, uns
 static bool pci_io_window_io(struct dm_vcpu *vcpu, uint64_t addr, void *data, unsigned len,
                              bool is_write, void *opaque)
 {
+    if (vam_passthrough_io((uint16_t)addr, data, len, is_write))
+        return true;
     return pci_bus_io(opaque, vcpu, (uint16_t)addr, data, len, is_write);
 }
 
@@ -267,6 +272,10 @@ static void nic_place_bars(void)
     if (be_memory()->gpa_size > NIC_MMIO_BASE)
         vam_run_fatal("guest RAM (%llu MiB) overlaps the NIC's registers at %#x",
                       (unsigned long long)(be_memory()->gpa_size >> 20), NIC_MMIO_BASE);
+    if (vam_passthrough_overlaps(NIC_IO_BASE, DP83820_IO_SIZE, true) ||
+        vam_passthrough_overlaps(NIC_MMIO_BASE, DP83820_MMIO_SIZE, false))
+        vam_run_fatal("the passed-through device's BARs overlap the DP83820's (%#x, %#x)",
+                      NIC_IO_BASE, NIC_MMIO_BASE);
     pci_function_place_bar(&nic.pci, DP83820_IO_BAR, NIC_IO_BASE);
     pci_function_place_bar(&nic.pci, DP83820_MMIO_BAR, NIC_MMIO_BASE);
 }
@@ -277,16 +286,23 @@ bool vam_platform_mmio(uint64_t gpa, void *data, unsigned len, bool is_write)
     return pci_bus_mmio(&pci, NULL, gpa, data, len, is_write);
 }
 
-void vam_platform_net_flush(void)
+void vam_platform_guest_return(void)
 {
     if (nic_present && nic.tx_pending) {
         advance_to(now());
         dp83820_flush(&nic);
     }
+    vam_passthrough_guest_return();
+}
+
+bool vam_platform_passthrough_map(be_space_t s, uint64_t va, uint64_t gpa)
+{
+    return vam_passthrough_map(s, va, gpa);
 }
 
 void vam_platform_report(void)
 {
+    vam_passthrough_report();
     if (!nic_present)
         return;
     const struct dp83820_stats *d = &nic.stats;
@@ -348,6 +364,11 @@ void vam_platform_init(void)
     rc_add = rc_add ? rc_add : dm_registry_add(&registry, &mc146818_ops, &rtc);
     rc_add = rc_add ? rc_add : dm_registry_add(&registry, &uart16550_ops, &com1);
     rc_add = rc_add ? rc_add : nic_init();
+    if (!rc_add && vam_run_passthrough_vendor &&
+        !vam_passthrough_init(&pci, i8259_irq_line(&pic), PASSTHROUGH_IRQ,
+                              vam_run_passthrough_vendor, vam_run_passthrough_device))
+        vam_run_fatal("vam.passthrough=%04x:%04x: the back end cannot pass that device through",
+                      vam_run_passthrough_vendor, vam_run_passthrough_device);
     rc_add = rc_add ? rc_add : dm_registry_init_all(&registry, &bus);
     rc_add = rc_add ? rc_add : dm_iobus_register(&bus, EXIT_PORT, 4, exit_port_io, NULL,
                                                  "exit port");

@@ -229,6 +229,36 @@ static bool cmdline_has(const char *cmdline, const char *word)
     return false;
 }
 
+/* vam.passthrough=VVVV:DDDD (hex PCI vendor and device): the machine
+ * function to pass through to the guest (passthrough.c). */
+static void parse_passthrough(const char *cmdline)
+{
+    static const char key[] = "vam.passthrough=";
+    for (const char *p = cmdline; *p; p++) {
+        if (memcmp(p, key, sizeof key - 1) || (p != cmdline && p[-1] != ' '))
+            continue;
+        p += sizeof key - 1;
+        uint32_t v[2] = {0, 0};
+        for (unsigned k = 0; k < 2; k++) {
+            unsigned digits = 0;
+            for (; digits < 4; digits++, p++) {
+                char c = *p;
+                unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                           : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                           : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
+                if (d == 16)
+                    break;
+                v[k] = v[k] << 4 | d;
+            }
+            if (digits == 0 || (k == 0 && *p++ != ':') || (k == 1 && *p && *p != ' '))
+                vam_run_fatal("vam.passthrough= takes VENDOR:DEVICE in hex (e.g. 8086:100e)");
+        }
+        vam_run_passthrough_vendor = (uint16_t)v[0];
+        vam_run_passthrough_device = (uint16_t)v[1];
+        return;
+    }
+}
+
 /* ---- the VAM's pages in the guest's kernel spaces ------------------------------------ */
 
 static bool map_vam_pages(be_space_t s, void *ctx)
@@ -441,6 +471,18 @@ static uint64_t build_linux_boot(const struct vam_guest *g, uint64_t ram_end, co
     if (!has_tsc)
         n += vam_snprintf(line + n, (size_t)(LINUX_CMDLINE_MAX - n), "%stsc_early_khz=%llu",
                           n ? " " : "", (unsigned long long)(be_tsc_hz() / 1000));
+    if (vam_run_passthrough_vendor) {
+        /* where guest RAM lies for the passed-through device's DMA */
+        struct be_dma_range dr[16];
+        unsigned nr = be_dma_ranges(dr, 16);
+        if (nr > 16)
+            vam_run_fatal("pass-through: guest RAM lies in %u machine extents, more than the "
+                          "guest's dma_window= takes (16)", nr);
+        for (unsigned i = 0; i < nr && n < LINUX_CMDLINE_MAX; i++)
+            n += vam_snprintf(line + n, (size_t)(LINUX_CMDLINE_MAX - n), "%s%#llx@%#llx+%#llx",
+                              i ? "," : " dma_window=", (unsigned long long)dr[i].gpa,
+                              (unsigned long long)dr[i].bus, (unsigned long long)dr[i].size);
+    }
     if (n >= LINUX_CMDLINE_MAX)
         vam_run_fatal("refusing the guest: its command line is longer than %d bytes",
                       LINUX_CMDLINE_MAX - 1);
@@ -492,6 +534,7 @@ void vam_fe_main(const uint8_t *module, uint64_t module_len, const char *vam_cmd
     vam_run.start_ns = be_now_ns();
     vam_run_log("front end: module of %llu bytes, command line \"%s\"",
                 (unsigned long long)module_len, vam_cmdline);
+    parse_passthrough(vam_cmdline);
     if (!module || module_len == 0)
         vam_run_fatal("refusing the guest: no guest image (module) was given");
 

@@ -55,8 +55,23 @@ void vam_platform_console_flush(void);
  * device decoded it (a read's bytes in data); false leaves data alone. */
 bool vam_platform_mmio(uint64_t gpa, void *data, unsigned len, bool is_write);
 /* The guest returns from an interrupt or to user mode: its driver is done
- * queueing, so the NIC model hands its batch to the back end. */
-void vam_platform_net_flush(void);
+ * queueing (the NIC model hands its batch to the back end) and its
+ * interrupt handler has run (a passed-through device's interrupt ends). */
+void vam_platform_guest_return(void);
+/* A guest kernel access to device memory of a passed-through device: maps
+ * the page at va in space s (true; the access is retried) or false. */
+bool vam_platform_passthrough_map(be_space_t s, uint64_t va, uint64_t gpa);
 void vam_platform_report(void);
+
+/* passthrough.c (vam.passthrough=VENDOR:DEVICE) */
+extern uint16_t vam_run_passthrough_vendor, vam_run_passthrough_device;
+struct pci_bus;
+bool vam_passthrough_init(struct pci_bus *bus, struct dm_irq_line irq, unsigned irq_line,
+                          uint16_t vendor, uint16_t device);
+bool vam_passthrough_overlaps(uint64_t base, uint64_t size, bool io);
+bool vam_passthrough_io(uint16_t port, void *data, unsigned len, bool is_write);
+bool vam_passthrough_map(be_space_t s, uint64_t va, uint64_t gpa);
+void vam_passthrough_guest_return(void);
+void vam_passthrough_report(void);
 
 #endif

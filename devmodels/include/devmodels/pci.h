@@ -110,7 +110,19 @@ struct pci_function_config {
 	unsigned irq_line;
 };
 
+/*
+ * A function whose configuration space is somewhere else (a machine device
+ * passed through to the guest): every configuration cycle goes to these
+ * instead of config[]; its BARs are not decoded here.
+ */
+struct pci_config_forward {
+	uint32_t (*read)(void *opaque, unsigned reg, unsigned len);
+	void (*write)(void *opaque, unsigned reg, unsigned len, uint32_t value);
+	void *opaque;
+};
+
 struct pci_function {
+	const struct pci_config_forward *forward; /* NULL: config[] is the truth */
 	uint8_t config[PCI_CONFIG_SIZE];
 	uint8_t wmask[PCI_CONFIG_SIZE];   /* bits a configuration write may change */
 	uint8_t w1cmask[PCI_CONFIG_SIZE]; /* bits a written 1 clears */

@@ -176,6 +176,46 @@ unsigned be_net_send(const struct be_net_frame *frames, unsigned n);
 void be_net_poll(void);
 void be_net_get_stats(struct be_net_stats *s);
 
+/* Device pass-through (thesis 4.2.5): a machine PCI function that the
+ * guest's own driver drives.  The front end shows it on the guest's PCI bus
+ * and forwards its configuration space, its I/O ports and its interrupt;
+ * its memory BARs are mapped into the guest.  The function keeps its
+ * machine BAR addresses (the guest sees them unchanged) and DMAs to
+ * machine addresses, which the guest learns from be_dma_ranges. */
+#define BE_PCI_BARS 6
+struct be_pci_bar {
+    uint64_t base, size;    /* size 0: none */
+    bool io;                /* I/O ports, else memory */
+};
+struct be_passthrough {
+    uint8_t devfn;          /* on the machine's bus 0 */
+    uint16_t vendor, device;
+    unsigned gsi;
+    struct be_pci_bar bar[BE_PCI_BARS];
+};
+/* Claims the first function vendor:device on bus 0 that the back end does
+ * not use itself; `irq` runs (events masked) when its interrupt line is
+ * asserted, and the line stays masked until be_passthrough_eoi.  false,
+ * after a console line saying why, if there is none or it cannot be had. */
+bool be_passthrough_open(uint16_t vendor, uint16_t device, struct be_passthrough *out,
+                         void (*irq)(void *opaque), void *opaque);
+void be_passthrough_eoi(void);
+/* Configuration space of the claimed function (len 1, 2, 4; naturally aligned). */
+uint32_t be_passthrough_config_read(unsigned reg, unsigned len);
+void be_passthrough_config_write(unsigned reg, unsigned len, uint32_t value);
+/* A port access inside one of its I/O BARs (len 1, 2, 4). */
+void be_passthrough_io(uint16_t port, void *data, unsigned len, bool is_write);
+/* Maps a page of its memory BARs (machine address) at va in space s,
+ * uncached; false if maddr is not inside one. */
+bool be_map_device(be_space_t s, uint64_t va, uint64_t maddr, unsigned perm);
+/* Where guest RAM lies for a device's DMA: up to max ranges, guest-physical
+ * start, bus (machine) start and size, covering all of guest RAM in order;
+ * returns how many were needed (more than max: not all written). */
+struct be_dma_range {
+    uint64_t gpa, bus, size;
+};
+unsigned be_dma_ranges(struct be_dma_range *r, unsigned max);
+
 /* Platform console (the VAM's own messages and the UART's output). */
 void be_console_write(const char *buf, unsigned long len);
 
