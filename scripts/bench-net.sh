@@ -3,13 +3,18 @@
 # comparison): iperf3 throughput and the guest's CPU load, each direction in
 # its own boot, side by side in one run, for
 #   native    the afterburnt guest on QEMU, its virtio-net driver on QEMU's NIC
+#   native-e1000  the same with QEMU's e1000 and the guest's e1000 driver
 #   xen       the same guest binary under the VAM on Xen: its ns83820 driver
 #             on the VAM's DP83820 model, the VAM (dom0) driving QEMU's NIC
+#   passthrough  the same guest binary under the VAM with QEMU's e1000 passed
+#             through: its own e1000 driver drives the machine's NIC
 #   paravirt  the para-virtualized kernel as dom0 driving QEMU's NIC itself
+#   paravirt-e1000  the same with QEMU's e1000
 # plus, for xen, the DP83820 register accesses and back-end notifications
 # per packet (the VAM's counters at power-off).
 #
-# usage: scripts/bench-net.sh [--seconds N] [--modes "native xen paravirt"]
+# usage: scripts/bench-net.sh [--seconds N]
+#          [--modes "native native-e1000 xen passthrough paravirt paravirt-e1000"]
 #                             [--out FILE] [BUILD_DIR]
 # Needs the built tree (cmake --build), the afterburnt and paravirt kernels
 # (ctest -L slow, or guest/linux/build-kernel.sh) and iperf3.  QEMU runs
@@ -18,13 +23,13 @@
 # other, not with hardware.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-secs=10 modes="native xen paravirt" out=""
+secs=10 modes="native native-e1000 xen passthrough paravirt paravirt-e1000" out=""
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) secs=$2; shift 2 ;;
     --modes) modes=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "bench-net: unknown option '$1'" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -44,15 +49,17 @@ bash "$root/guest/linux/make-net-initramfs.sh" "$initrd" > /dev/null
 declare -A mbit cpu regs notes pkts ints
 for mode in $modes; do
   case $mode in
-    native|xen) kernel=$work/afterburnt/vmlinux ;;
-    paravirt) kernel=$work/paravirt/vmlinux ;;
-    *) die "unknown mode '$mode' (native, xen, paravirt)" ;;
+    native|native-e1000|xen|passthrough) kernel=$work/afterburnt/vmlinux ;;
+    paravirt|paravirt-e1000) kernel=$work/paravirt/vmlinux ;;
+    *) die "unknown mode '$mode' (native, native-e1000, xen, passthrough, paravirt, paravirt-e1000)" ;;
   esac
   [ -f "$kernel" ] || die "$kernel missing (guest/linux/build-kernel.sh)"
   for d in receive send; do
     log=$build/bench/net/$mode-$d.log
     echo "bench-net: $mode, $d, $secs s"
-    line=$(bash "$root/tests/net/run-net.sh" --mode "$mode" --kernel "$kernel" --initrd "$initrd" \
+    rmode=$mode nic=()
+    case $mode in *-e1000) rmode=${mode%-e1000} nic=(--nic e1000) ;; esac
+    line=$(bash "$root/tests/net/run-net.sh" --mode "$rmode" "${nic[@]}" --kernel "$kernel" --initrd "$initrd" \
              --vam "$build/bin/vam-xen.elf" --pack-tool "$build/bin/vam-pack" \
              --direction $d --seconds "$secs" --timeout 900 --log "$log" | grep '^run-net: ') ||
       die "$mode $d failed (log $log)"
@@ -91,9 +98,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
   echo "|---|---:|---:|---:|---:|"
   for mode in $modes; do
     case $mode in
-      native) name="native (virtio-net driver, QEMU's NIC)" ;;
-      xen) name="Xen + VAM, DP83820 model (ns83820 driver; VAM drives QEMU's NIC)" ;;
-      paravirt) name="para-virtualized dom0 (virtio-net driver, QEMU's NIC)" ;;
+      native) name="native (virtio-net driver, QEMU's virtio-net)" ;;
+      native-e1000) name="native (e1000 driver, QEMU's e1000)" ;;
+      xen) name="Xen + VAM, DP83820 model (ns83820 driver; VAM drives QEMU's virtio-net)" ;;
+      passthrough) name="Xen + VAM, pass-through (e1000 driver on QEMU's e1000)" ;;
+      paravirt) name="para-virtualized dom0 (virtio-net driver, QEMU's virtio-net)" ;;
+      paravirt-e1000) name="para-virtualized dom0 (e1000 driver, QEMU's e1000)" ;;
     esac
     echo "| $name | ${mbit[$mode,receive]} | ${cpu[$mode,receive]}% | ${mbit[$mode,send]} | ${cpu[$mode,send]}% |"
   done

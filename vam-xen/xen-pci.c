@@ -212,6 +212,16 @@ static const struct be_pci_bar *bar_of(uint64_t addr, unsigned len, bool io)
     return 0;
 }
 
+static bool bar_overlaps(uint64_t addr, uint64_t len, bool io)
+{
+    for (unsigned i = 0; i < BE_PCI_BARS; i++) {
+        const struct be_pci_bar *b = &pt.info.bar[i];
+        if (b->size && b->io == io && addr < b->base + b->size && b->base < addr + len)
+            return true;
+    }
+    return false;
+}
+
 void be_passthrough_io(uint16_t port, void *data, unsigned len, bool is_write)
 {
     if (!pt.open || !bar_of(port, len, true)) {
@@ -238,7 +248,7 @@ void be_passthrough_io(uint16_t port, void *data, unsigned len, bool is_write)
 
 bool be_map_device(be_space_t s, uint64_t va, uint64_t maddr, unsigned perm)
 {
-    if (!pt.open || !bar_of(maddr & ~4095ull, 4096, false))
+    if (!pt.open || !bar_overlaps(maddr & ~4095ull, 4096, false))
         return false;
     return vamxen_map_io_frame(s, va, (unsigned long)(maddr >> 12), perm);
 }

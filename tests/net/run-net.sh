@@ -20,16 +20,18 @@
 # usage: run-net.sh --mode xen|passthrough|native|paravirt --kernel VMLINUX --initrd CPIO
 #                   [--vam VAM_ELF --pack-tool VAM_PACK] [--seconds N]
 #                   [--timeout S] [--log FILE] [--expect-driver NAME]
-#                   [--direction both|send|receive]
+#                   [--direction both|send|receive] [--nic virtio|e1000]
 # Passes when the guest brought eth0 up (with NAME as its driver, if given),
 # pinged the gateway, served the iperf3 runs (receive: host to guest, send:
 # guest to host; both by default), and ended without failures.  Prints one
 # line "run-net: MODE send X Mbit/s receive Y Mbit/s guest-cpu-busy Z% ..."
 # (a direction not run shows "-"); guest CPU busy is the guest's own
-# /proc/stat over the iperf3 runs.
+# /proc/stat over the iperf3 runs.  --nic picks QEMU's NIC for native and
+# paravirt (default virtio: legacy virtio-net); xen needs virtio (the VAM's
+# own driver), passthrough e1000.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-mode="" kernel="" initrd="" vam="" pack_tool="" secs=5 timeout=900 log="" driver="" dir=both
+mode="" kernel="" initrd="" vam="" pack_tool="" secs=5 timeout=900 log="" driver="" dir=both nicmodel=""
 while [ $# -gt 0 ]; do
   case $1 in
     --mode) mode=$2; shift 2 ;;
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
     --log) log=$2; shift 2 ;;
     --expect-driver) driver=$2; shift 2 ;;
     --direction) dir=$2; shift 2 ;;
+    --nic) nicmodel=$2; shift 2 ;;
     -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-net: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -56,8 +59,12 @@ case $dir in both) runs=2 ;; send|receive) runs=1 ;; *) die "--direction takes b
 [ -n "$log" ] || log=$(dirname "$kernel")/net.$mode.log
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-model=virtio-net-pci,disable-modern=on
-[ $mode != passthrough ] || model=e1000
+case $mode in xen) nicmodel=${nicmodel:-virtio} ;; passthrough) nicmodel=${nicmodel:-e1000} ;; esac
+case $mode:${nicmodel:-virtio} in
+  xen:virtio|native:virtio|paravirt:virtio) model=virtio-net-pci,disable-modern=on ;;
+  passthrough:e1000|native:e1000|paravirt:e1000) model=e1000 ;;
+  *) die "--nic ${nicmodel} does not go with --mode $mode" ;;
+esac
 nic="-netdev user,id=net0,hostfwd=tcp:127.0.0.1:$port-10.0.2.15:5201 -device $model,netdev=net0"
 # natively the guest ends with reboot -f (QEMU runs with -no-reboot); under
 # the VAM with poweroff -f (the VAM powers the machine off)

@@ -21,10 +21,8 @@
  *   (run.c, guest-patches/linux-6.1/0001-x86-pci-dma-window.patch).
  */
 #include "run.h"
-#include "run-internal.h"
 
 #include "devmodels/pci.h"
-#include "vam/lib.h"
 
 uint16_t vam_run_passthrough_vendor, vam_run_passthrough_device;
 
@@ -128,9 +126,20 @@ bool vam_passthrough_overlaps(uint64_t base, uint64_t size, bool io)
     return false;
 }
 
+/* Whether one of the device's BARs holds all of [base, base + size). */
+static bool inside_bar(uint64_t base, uint64_t size, bool io)
+{
+    for (unsigned i = 0; pt.on && i < BE_PCI_BARS; i++) {
+        const struct be_pci_bar *b = &pt.info.bar[i];
+        if (b->size && b->io == io && base >= b->base && base + size <= b->base + b->size)
+            return true;
+    }
+    return false;
+}
+
 bool vam_passthrough_io(uint16_t port, void *data, unsigned len, bool is_write)
 {
-    if (!vam_passthrough_overlaps(port, len, true))
+    if (!inside_bar(port, len, true))
         return false;
     pt.io_accesses++;
     be_passthrough_io(port, data, len, is_write);
@@ -139,6 +148,7 @@ bool vam_passthrough_io(uint16_t port, void *data, unsigned len, bool is_write)
 
 bool vam_passthrough_map(be_space_t s, uint64_t va, uint64_t gpa)
 {
+    /* a page that holds any of a memory BAR (small BARs share pages) */
     if (!vam_passthrough_overlaps(gpa & ~4095ull, 4096, false))
         return false;
     if (!be_map_device(s, va & ~4095ull, gpa & ~4095ull, BE_R | BE_W))
