@@ -39,6 +39,16 @@ void hex(char *out, size_t size, const uint8_t *p, size_t n)
         len += (size_t)snprintf(out + len, size - len, i ? " %02x" : "%02x", p[i]);
 }
 
+unsigned test_rnd(uint64_t *state, unsigned n)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return (unsigned)((x * 0x2545f4914f6cdd1dull) >> 33) % n;
+}
+
 int test_done(const char *name)
 {
     if (test_failures) {

@@ -26,6 +26,10 @@ uint8_t *read_file(const char *path, size_t *size);
 /* "0f 01 f8" */
 void hex(char *out, size_t size, const uint8_t *p, size_t n);
 
+/* xorshift64*: a number below n from *state (a fixed seed gives the same
+ * sequence every run, so a differential test's inputs are reproducible). */
+unsigned test_rnd(uint64_t *state, unsigned n);
+
 /* Ends the test: prints the failure count, returns the exit status. */
 int test_done(const char *name);
 
