@@ -1,7 +1,7 @@
 #!/bin/sh
 # The network workload of the reference guest (afterburn_script=/net.sh in
-# the initramfs of guest/linux/make-net-initramfs.sh): brings eth0 up with
-# the fixed addresses of QEMU's user-mode network (guest 10.0.2.15, gateway
+# the initramfs of guest/linux/make-net-initramfs.sh): brings eth0 up, gets
+# its address from QEMU's user-mode network by DHCP (10.0.2.15, gateway
 # 10.0.2.2), pings the gateway, then serves iperf3 for the host
 # (tests/net/run-net.sh) once per run it announces.  Lines start "net: ";
 # "net: FAIL ..." marks a failure and the exit status counts them.
@@ -19,10 +19,25 @@ if [ ! -d /sys/class/net/$dev ]; then
 fi
 drv=$(basename "$(readlink /sys/class/net/$dev/device/driver)")
 ip link set lo up
-ip addr add 10.0.2.15/24 dev $dev || fail "address on $dev"
 ip link set $dev up || fail "link up on $dev"
-ip route add default via 10.0.2.2 || fail "default route"
 echo "net: up $dev driver $drv mac $(cat /sys/class/net/$dev/address)"
+
+# the address from QEMU's DHCP server (10.0.2.15, which the host's port is
+# forwarded to): broadcast out and in through the NIC
+cat > /tmp/dhcp.sh <<'SCRIPT'
+#!/bin/sh
+[ "$1" = bound ] || [ "$1" = renew ] || exit 0
+ip addr add "$ip/${mask:-24}" dev "$interface"
+ip route add default via "${router%% *}"
+echo "net: dhcp $ip router ${router%% *}"
+SCRIPT
+chmod +x /tmp/dhcp.sh
+if ! udhcpc -i $dev -n -q -f -t 10 -T 2 -s /tmp/dhcp.sh > /tmp/dhcp.out 2>&1; then
+    fail "DHCP on $dev"
+    sed 's/^/net:   /' /tmp/dhcp.out
+fi
+grep -a '^net: dhcp' /tmp/dhcp.out
+ip -4 addr show dev $dev | grep -q 'inet 10\.0\.2\.15/' || fail "address 10.0.2.15 on $dev"
 
 # the link may need a moment (autonegotiation): up to 10 tries
 i=0
